@@ -1,0 +1,47 @@
+/*
+ * smtpfe.h - limits and small helpers shared by every module.
+ *
+ * Every limit the session enforces is a named constant here, with the
+ * source it comes from, so that a reviewer can check them in one place.
+ */
+#ifndef SMTPFE_H
+#define SMTPFE_H
+
+#include <stddef.h>
+
+#define SMTPFE_VERSION		"1.0"
+
+/* RFC 5321 4.5.3.1.1: local part at most 64 octets. */
+#define SMTP_LOCAL_MAX		64
+/* RFC 5321 4.5.3.1.2: domain at most 255 octets. */
+#define SMTP_DOMAIN_MAX		255
+/* RFC 5321 4.5.3.1.3: path at most 256 octets, brackets included. */
+#define SMTP_PATH_MAX		256
+/* RFC 5321 4.5.3.1.4: command line at most 512 octets, CRLF included. */
+#define SMTP_LINE_MAX		512
+/* RFC 5321 4.5.3.1.5: reply line at most 512 octets, CRLF included. */
+#define SMTP_REPLY_MAX		512
+/* Our choice: socket input buffer; larger than a command line so that a
+ * pipelined burst is read in few calls.  DATA is streamed through it. */
+#define IO_INBUF		8192
+/* Our choice: output buffer; a full pipelined burst of replies fits. */
+#define IO_OUTBUF		8192
+/* Our choice: bytes of peer text kept for one syslog line. */
+#define LOG_TEXT_MAX		200
+/* Our choice: a spool id, "<time>.<pid>.<random>" with room to spare. */
+#define SPOOL_ID_MAX		64
+
+/* parse_number - parse a decimal in [0, max]; 0 on success, -1 otherwise */
+int	parse_number(const char *, unsigned long long, unsigned long long *);
+/* str_copy - bounded copy; 0 on success, -1 on truncation (dst then "") */
+int	str_copy(char *, const char *, size_t);
+/* str_printable - copy peer text for a log line: unprintables become '?' */
+void	str_printable(char *, size_t, const char *, size_t);
+/* ascii_lower - ASCII-only lower case, never locale-dependent */
+int	ascii_lower(int);
+/* str_casecmp - ASCII-only case-insensitive compare */
+int	str_casecmp(const char *, const char *);
+/* str_ncasecmp - the same, at most n octets */
+int	str_ncasecmp(const char *, const char *, size_t);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * util.c - the few string and number helpers every module needs.
+ *
+ * Kept apart so that the pure modules (policy, mime) and the I/O modules
+ * share one bounded number parser and one truncation-checked copy.
+ */
+#include <string.h>
+
+#include "smtpfe.h"
+
+/* parse_number - parse a decimal in [0, max]; 0 on success, -1 otherwise */
+int
+parse_number(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (unsigned)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* str_copy - bounded copy; 0 on success, -1 on truncation (dst then "") */
+int
+str_copy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size == 0)
+		return -1;
+	if (len >= size) {
+		dst[0] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+/* str_printable - copy peer text for a log line: unprintables become '?' */
+void
+str_printable(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[i] = '\0';
+}
+
+/* ascii_lower - ASCII-only lower case, never locale-dependent */
+int
+ascii_lower(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 'a';
+	return c;
+}
+
+/* str_ncasecmp - ASCII-only case-insensitive compare of at most n octets */
+int
+str_ncasecmp(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int ca = ascii_lower((unsigned char)a[i]);
+		int cb = ascii_lower((unsigned char)b[i]);
+
+		if (ca != cb)
+			return ca - cb;
+		if (ca == '\0')
+			return 0;
+	}
+	return 0;
+}
+
+/* str_casecmp - ASCII-only case-insensitive compare */
+int
+str_casecmp(const char *a, const char *b)
+{
+	return str_ncasecmp(a, b, (size_t)-1);
+}
