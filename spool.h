@@ -46,6 +46,9 @@ const char *spool_check_space(const struct config *, unsigned long long);
 int	spool_open(struct spool_msg *);
 /* spool_envelope - write the envelope block and the blank line */
 int	spool_envelope(struct spool_msg *, const struct envelope *);
+/* spool_received - our Received: header, first line of the message */
+int	spool_received(struct spool_msg *, const struct envelope *,
+	    const char *, int);
 /* spool_write - buffered, checked write; -1 (and error set) on failure */
 int	spool_write(struct spool_msg *, const char *, size_t);
 /* spool_commit - flush, fsync, close, rename into new/, fsync new/ */

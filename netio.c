@@ -1,0 +1,299 @@
+/*
+ * netio.c - the bounded line reader, the reply writer and the DATA decoder.
+ *
+ * This file earns its own room because it is the only code that touches
+ * the client's bytes before they are parsed: keeping it small and apart
+ * lets the tests feed it one byte at a time and the fuzzers hammer it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netio.h"
+
+/* now_ms - CLOCK_MONOTONIC in milliseconds */
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* netio_init - set up buffers and clocks; timeouts in seconds */
+void
+netio_init(struct netio *io, int in, int out, unsigned long long idle,
+    unsigned long long session)
+{
+	io->in = in;
+	io->out = out;
+	io->werror = 0;
+	io->idle_ms = (long long)idle * 1000;
+	io->session_end = now_ms() + (long long)session * 1000;
+	io->read_end = io->session_end;
+	io->ipos = io->ilen = io->olen = 0;
+}
+
+/* wait_ms - milliseconds left before DEADLINE, the session cap and idle */
+static int
+wait_ms(const struct netio *io, long long deadline)
+{
+	long long now = now_ms(), end = now + io->idle_ms;
+
+	if (deadline < end)
+		end = deadline;
+	if (io->session_end < end)
+		end = io->session_end;
+	if (end <= now)
+		return 0;
+	return end - now > 1000000 ? 1000000 : (int)(end - now);
+}
+
+/* netio_flush - write out what is queued; -1 on error or timeout */
+int
+netio_flush(struct netio *io)
+{
+	size_t off = 0;
+
+	while (off < io->olen && !io->werror) {
+		struct pollfd pfd = { io->out, POLLOUT, 0 };
+		int ms = wait_ms(io, io->session_end);
+		ssize_t n;
+
+		if (ms == 0 || poll(&pfd, 1, ms) == 0) {
+			io->werror = 1;
+			break;
+		}
+		n = write(io->out, io->obuf + off, io->olen - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n == -1 && errno != EINTR && errno != EAGAIN)
+			io->werror = 1;
+	}
+	io->olen = 0;
+	return io->werror ? -1 : 0;
+}
+
+/* netio_reply - queue one reply line (CRLF added) */
+void
+netio_reply(struct netio *io, const char *line)
+{
+	size_t len = strlen(line);
+
+	if (len > SMTP_REPLY_MAX - 2)
+		len = SMTP_REPLY_MAX - 2;
+	if (io->olen + len + 2 > sizeof(io->obuf))
+		(void)netio_flush(io);
+	memcpy(io->obuf + io->olen, line, len);
+	memcpy(io->obuf + io->olen + len, "\r\n", 2);
+	io->olen += len + 2;
+}
+
+/* netio_fill - flush, then wait for and read more input; 1, 0 EOF, -1 */
+int
+netio_fill(struct netio *io, long long deadline)
+{
+	if (io->ipos == io->ilen)
+		io->ipos = io->ilen = 0;
+	else if (io->ilen == sizeof(io->ibuf)) {
+		memmove(io->ibuf, io->ibuf + io->ipos, io->ilen - io->ipos);
+		io->ilen -= io->ipos;
+		io->ipos = 0;
+	}
+	(void)netio_flush(io);
+	for (;;) {
+		struct pollfd pfd = { io->in, POLLIN, 0 };
+		int ms = wait_ms(io, deadline), r;
+		ssize_t n;
+
+		if (ms == 0)
+			return -1;
+		r = poll(&pfd, 1, ms);
+		if (r == 0)
+			return -1;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return 0;
+		n = read(io->in, io->ibuf + io->ilen, sizeof(io->ibuf) - io->ilen);
+		if (n > 0) {
+			io->ilen += (size_t)n;
+			return 1;
+		}
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			return 0;
+	}
+}
+
+/* netio_wait_input - 1 when input arrives within MS, 0 if not, -1 EOF */
+int
+netio_wait_input(struct netio *io, long long ms)
+{
+	long long end = now_ms() + ms;
+	int r;
+
+	if (io->ipos < io->ilen)
+		return 1;
+	r = netio_fill(io, end);
+	if (r == 1)
+		return 1;
+	if (r == 0)
+		return -1;
+	return 0;
+}
+
+/* line_take - hand out the line of LEN octets (LF included) at ipos */
+static enum line_status
+line_take(struct netio *io, size_t len, char *line, size_t *lenp)
+{
+	const char *p = io->ibuf + io->ipos;
+	size_t n = len - 1;
+
+	io->ipos += len;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (memchr(p, '\r', n) != NULL)
+		return LINE_BADEOL;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	*lenp = n;
+	return LINE_OK;
+}
+
+/* line_discard - drop input up to and including the next LF */
+static enum line_status
+line_discard(struct netio *io)
+{
+	for (;;) {
+		char *lf = memchr(io->ibuf + io->ipos, '\n',
+		    io->ilen - io->ipos);
+		int r;
+
+		if (lf != NULL) {
+			io->ipos = (size_t)(lf - io->ibuf) + 1;
+			return LINE_TOOLONG;
+		}
+		io->ipos = io->ilen;
+		if ((r = netio_fill(io, io->read_end)) != 1)
+			return r == 0 ? LINE_EOF : LINE_TIMEOUT;
+	}
+}
+
+/*
+ * netio_getline - read one command line into LINE (SIZE > SMTP_LINE_MAX).
+ * The line, its CRLF or bare LF included, must fit in SMTP_LINE_MAX
+ * octets; that is decided as soon as that many octets are buffered, before
+ * any newline arrives.  The whole line must arrive within the idle
+ * timeout, so a client cannot trickle one byte at a time for ever.
+ */
+enum line_status
+netio_getline(struct netio *io, char *line, size_t size, size_t *lenp)
+{
+	size_t scanned = 0;
+
+	if (size <= SMTP_LINE_MAX)
+		return LINE_EOF;
+	io->read_end = now_ms() + io->idle_ms;
+	for (;;) {
+		size_t avail = io->ilen - io->ipos;
+		size_t look = avail < SMTP_LINE_MAX ? avail : SMTP_LINE_MAX;
+		char *lf = memchr(io->ibuf + io->ipos + scanned, '\n',
+		    look - scanned);
+		int r;
+
+		if (lf != NULL)
+			return line_take(io,
+			    (size_t)(lf - (io->ibuf + io->ipos)) + 1, line, lenp);
+		if (avail >= SMTP_LINE_MAX)
+			return line_discard(io);
+		scanned = look;
+		if ((r = netio_fill(io, io->read_end)) != 1)
+			return r == 0 ? LINE_EOF : LINE_TIMEOUT;
+	}
+}
+
+/* data_init - a new DATA section starts at the beginning of a line */
+void
+data_init(struct data_decoder *d)
+{
+	d->state = DATA_BOL;
+	d->bad_eol = 0;
+	d->size = 0;
+}
+
+/* data_text - one octet inside a line; returns the new output length */
+static size_t
+data_text(struct data_decoder *d, char c, char *out, size_t o)
+{
+	if (c == '\r') {
+		d->state = DATA_CR;
+		return o;
+	}
+	d->state = DATA_TEXT;
+	if (c == '\n') {
+		/* A bare LF never starts a line: "\n.\r\n" cannot end DATA. */
+		d->bad_eol = 1;
+		return o;
+	}
+	out[o++] = c;
+	d->size++;
+	return o;
+}
+
+/*
+ * data_decode - decode IN in place.  Each input octet yields at most one
+ * output octet and the CR of a CRLF yields none, so the output index never
+ * passes the input index: OUT may be IN.
+ */
+size_t
+data_decode(struct data_decoder *d, const char *in, size_t len, char *out,
+    size_t *outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && d->state != DATA_END; i++) {
+		char c = in[i];
+
+		switch (d->state) {
+		case DATA_BOL:
+			if (c == '.')
+				d->state = DATA_DOT;
+			else
+				o = data_text(d, c, out, o);
+			break;
+		case DATA_DOT:
+			/* A leading dot is stuffing, unless ".\r\n" ends it. */
+			if (c == '\r')
+				d->state = DATA_DOTCR;
+			else
+				o = data_text(d, c, out, o);
+			break;
+		case DATA_DOTCR:
+		case DATA_CR:
+			if (c == '\n') {
+				if (d->state == DATA_DOTCR) {
+					d->state = DATA_END;
+					break;
+				}
+				out[o++] = '\n';
+				d->size += 2;
+				d->state = DATA_BOL;
+				break;
+			}
+			d->bad_eol = 1;
+			o = data_text(d, c, out, o);
+			break;
+		case DATA_TEXT:
+			o = data_text(d, c, out, o);
+			break;
+		case DATA_END:
+			break;
+		}
+	}
+	*outlen = o;
+	return i;
+}
