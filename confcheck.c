@@ -1,0 +1,133 @@
+/*
+ * confcheck.c - smtpfe -n.
+ *
+ * Apart from main.c because it is the one place that judges the machine
+ * around the configuration (directories, owners, modes, free space, the
+ * MTA's program) rather than the configuration itself: every problem is
+ * printed, one line each, and any error makes the exit status 78.
+ */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "confcheck.h"
+#include "config.h"
+
+struct tally {
+	const char	*path;
+	int		 errors;
+};
+
+/* problem - one error line */
+static void
+problem(void *arg, const char *msg)
+{
+	struct tally *t = arg;
+
+	t->errors++;
+	(void)fprintf(stderr, "smtpfe: error: %s\n", msg);
+}
+
+/* check_dir - a spool directory: present, owned by user, not open to all */
+static void
+check_dir(struct tally *t, const struct config *conf, const char *name,
+    const struct passwd *pw)
+{
+	char path[PATH_MAX + 16], msg[PATH_MAX + 128];
+	struct stat st;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", conf->spool, name);
+	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+		(void)snprintf(msg, sizeof(msg), "%s: missing or not a "
+		    "directory", path);
+	else if (st.st_mode & S_IWOTH)
+		(void)snprintf(msg, sizeof(msg), "%s: world-writable (mode "
+		    "%04o); want 0700", path, (unsigned)(st.st_mode & 07777));
+	else if (pw != NULL && st.st_uid != pw->pw_uid)
+		(void)snprintf(msg, sizeof(msg), "%s: owned by uid %u, not by "
+		    "%s", path, (unsigned)st.st_uid, conf->user);
+	else if (pw == NULL && st.st_uid != geteuid())
+		(void)snprintf(msg, sizeof(msg), "%s: not owned by uid %u",
+		    path, (unsigned)geteuid());
+	else
+		return;
+	problem(t, msg);
+}
+
+/* check_space - free space on the spool against min_free_space */
+static void
+check_space(struct tally *t, const struct config *conf)
+{
+	struct statvfs sv;
+	char msg[PATH_MAX + 128];
+	unsigned long long avail;
+
+	if (statvfs(conf->spool, &sv) == -1)
+		return;
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	if (avail >= conf->min_free_space)
+		return;
+	(void)snprintf(msg, sizeof(msg), "%s: %llu bytes free, under "
+	    "min_free_space %llu", conf->spool, avail, conf->min_free_space);
+	problem(t, msg);
+}
+
+/* check_relay - relay_networks wide enough to make an open relay */
+static void
+check_relay(struct tally *t, const struct config *conf)
+{
+	char msg[128];
+	size_t i;
+
+	for (i = 0; i < conf->nrelay; i++) {
+		const struct cidr *c = &conf->relay[i];
+
+		if (c->bits == 0) {
+			(void)snprintf(msg, sizeof(msg), "relay_networks entry "
+			    "%zu is /0: an open relay", i + 1);
+			problem(t, msg);
+		} else if (c->bits < 8)
+			(void)fprintf(stderr, "smtpfe: warning: relay_networks "
+			    "entry %zu is wider than /8\n", i + 1);
+	}
+}
+
+/* confcheck - print every problem on stderr; 0, or 78 (EX_CONFIG) */
+int
+confcheck(const char *path)
+{
+	static struct config conf;
+	struct tally t = { path, 0 };
+	struct passwd *pw = NULL;
+	char msg[PATH_MAX + 64];
+
+	if (config_load(&conf, path, problem, &t) != 0)
+		return EX_CONFIG;
+	if (conf.recipients[0] != '\0' &&
+	    config_map_recipients(&conf, problem, &t) == 0)
+		(void)config_check_recipients(&conf, problem, &t);
+	if (geteuid() == 0 && ((pw = getpwnam(conf.user)) == NULL ||
+	    pw->pw_uid == 0)) {
+		(void)snprintf(msg, sizeof(msg), "user %s: unknown or root",
+		    conf.user);
+		problem(&t, msg);
+	}
+	check_dir(&t, &conf, "tmp", pw);
+	check_dir(&t, &conf, "new", pw);
+	check_dir(&t, &conf, "failed", pw);
+	check_space(&t, &conf);
+	check_relay(&t, &conf);
+	if (access(conf.sendmail, X_OK) == -1) {
+		(void)snprintf(msg, sizeof(msg), "sendmail %s: not executable",
+		    conf.sendmail);
+		problem(&t, msg);
+	}
+	if (t.errors == 0)
+		(void)printf("smtpfe: %s: ok\n", path);
+	return t.errors == 0 ? 0 : EX_CONFIG;
+}

@@ -1,0 +1,364 @@
+/*
+ * main.c - command line, privileges and the modes of smtpfe.
+ *
+ * Kept thin and apart from the session so that every module links into
+ * the tests and fuzzers without a second main().  Order matters here:
+ * openlog before chroot, configuration and the recipients map before
+ * chroot, the privilege drop before a single byte is read from the client.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "confcheck.h"
+#include "policy.h"
+#include "sandbox.h"
+#include "session.h"
+#include "spool.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc/smtpfe"
+#endif
+#define DEFAULT_CONF	SYSCONFDIR "/smtpfe.conf"
+
+static volatile sig_atomic_t got_term;
+
+/* usage - the synopsis; smtpfe.8 must match it */
+static void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: smtpfe [-f conf]\n"
+	    "       smtpfe -q [-f conf]\n"
+	    "       smtpfe -Q seconds [-f conf]\n"
+	    "       smtpfe -n [-f conf]\n"
+	    "       smtpfe -b ip [-f conf]\n"
+	    "       smtpfe -l addr:port [-f conf]\n"
+	    "       smtpfe -V\n");
+	exit(EX_USAGE);
+}
+
+/* report_syslog - a configuration problem, in session mode */
+static void
+report_syslog(void *arg, const char *msg)
+{
+	(void)arg;
+	syslog(LOG_ERR, "config: %s", msg);
+}
+
+/* report_stderr - a configuration problem, in the terminal modes */
+static void
+report_stderr(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)fprintf(stderr, "smtpfe: %s\n", msg);
+}
+
+/* load - the configuration and the recipients map; the problem count */
+static int
+load(struct config *conf, const char *path, config_report_fn *report)
+{
+	int n = config_load(conf, path, report, NULL);
+
+	if (n == 0)
+		n = config_map_recipients(conf, report, NULL);
+	return n;
+}
+
+/*
+ * priv_drop - leave root for good: chdir to the spool, chroot there when
+ * asked, then groups, gid and uid, and prove that root cannot come back.
+ * Not root: just chdir.  0, or -1 with the reason in ERR.
+ */
+static int
+priv_drop(const struct config *conf, int jail, char *err, size_t len)
+{
+	struct passwd *pw;
+	uid_t ruid, euid, suid;
+	gid_t gid, rgid, egid, sgid;
+
+	if (geteuid() != 0) {
+		if (chdir(conf->spool) == -1)
+			return snprintf(err, len, "chdir %s: %s", conf->spool,
+			    strerror(errno)), -1;
+		return 0;
+	}
+	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0)
+		return snprintf(err, len, "user %s: unknown or root",
+		    conf->user), -1;
+	gid = pw->pw_gid;
+	tzset();
+	if (chdir(conf->spool) == -1 ||
+	    (jail && conf->chroot && (chroot(".") == -1 || chdir("/") == -1)))
+		return snprintf(err, len, "chdir/chroot %s: %s", conf->spool,
+		    strerror(errno)), -1;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		return snprintf(err, len, "cannot become %s: %s", conf->user,
+		    strerror(errno)), -1;
+	if (setuid(0) != -1 || getresuid(&ruid, &euid, &suid) == -1 ||
+	    getresgid(&rgid, &egid, &sgid) == -1 || ruid == 0 || euid == 0 ||
+	    suid == 0 || egid != gid || sgid != gid)
+		return snprintf(err, len, "root could be regained"), -1;
+	return 0;
+}
+
+/* peer_find - the client: getpeername(0), else TCPREMOTEIP, else unknown */
+static void
+peer_find(struct peer *peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *env;
+
+	memset(peer, 0, sizeof(*peer));
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0 &&
+	    peer_set_sockaddr(peer, (struct sockaddr *)&ss, len) == 0)
+		return;
+	memset(peer, 0, sizeof(*peer));
+	if ((env = getenv("TCPREMOTEIP")) != NULL &&
+	    peer_set_text(peer, env) == 0)
+		return;
+	memset(peer, 0, sizeof(*peer));
+}
+
+/* serve_fail - the one fatal path of session mode: log, 421, exit */
+static int
+serve_fail(const char *why, const char *reply, int code)
+{
+	syslog(LOG_ERR, "cannot serve: %s", why);
+	(void)write(1, reply, strlen(reply));
+	return code;
+}
+
+/* serve - session mode, as inetd runs it; returns the exit status */
+static int
+serve(const char *path)
+{
+	static struct config conf;
+	struct peer peer;
+	char err[256];
+
+	err[0] = '\0';
+	openlog("smtpfe", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	if (load(&conf, path, report_syslog) != 0)
+		return serve_fail("configuration errors", "421 4.3.5 Server "
+		    "configuration error, try again later\r\n", EX_CONFIG);
+	peer_find(&peer);
+	if (priv_drop(&conf, 1, err, sizeof(err)) == -1 ||
+	    getuid() == 0 || geteuid() == 0)
+		return serve_fail(err[0] != '\0' ? err : "running as root",
+		    "421 4.3.0 Server error, try again later\r\n", EX_OSERR);
+	if (sandbox_enter(&conf, err, sizeof(err)) == -1)
+		return serve_fail(err, "421 4.3.0 Server error, try again "
+		    "later\r\n", EX_OSERR);
+	session_run(&conf, &peer, 0, 1, SESSION_SERVE);
+	return 0;
+}
+
+/* test_session - -b: a session on the terminal as if from IP */
+static int
+test_session(const char *path, const char *ip)
+{
+	static struct config conf;
+	struct peer peer;
+
+	if (load(&conf, path, report_stderr) != 0)
+		return EX_CONFIG;
+	memset(&peer, 0, sizeof(peer));
+	if (peer_set_text(&peer, ip) == -1) {
+		(void)fprintf(stderr, "smtpfe: -b %s: not an IP address\n", ip);
+		return EX_USAGE;
+	}
+	(void)fprintf(stderr, ">>> test session as %s: %s; nothing is "
+	    "queued\n", peer.text, peer_is_relay(&conf, &peer) ?
+	    "a relay client (relay_networks), may send to any domain" :
+	    "not a relay client, may send to local_domains only");
+	session_run(&conf, &peer, 0, 1, SESSION_TEST);
+	return 0;
+}
+
+/* runner - -q and -Q: hand the spool to the MTA */
+static int
+runner(const char *path, int loop, unsigned long long seconds)
+{
+	static struct config conf;
+	char err[256];
+
+	openlog("smtpfe", LOG_PID | LOG_NDELAY |
+	    (isatty(2) ? LOG_PERROR : 0), LOG_MAIL);
+	if (load(&conf, path, report_stderr) != 0)
+		return EX_CONFIG;
+	err[0] = '\0';
+	if (priv_drop(&conf, 0, err, sizeof(err)) == -1) {
+		syslog(LOG_ERR, "runner: %s", err);
+		return EX_OSERR;
+	}
+	return loop ? spool_loop(&conf, seconds) : spool_run(&conf);
+}
+
+/* on_term - SIGTERM: only a flag; the loops look at it */
+static void
+on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+/* listen_on - a listening socket for "ADDR:PORT" or "[V6]:PORT" */
+static int
+listen_on(const char *spec)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints, *ai;
+	size_t hlen;
+	int fd, one = 1;
+
+	if (colon == NULL || (hlen = (size_t)(colon - spec)) == 0 ||
+	    hlen >= sizeof(host))
+		return -1;
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		memmove(host, host + 1, hlen - 1);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return -1;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 || bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, 128) == -1) {
+		if (fd != -1)
+			(void)close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* spawn - one child per connection, running exactly the inetd path */
+static void
+spawn(int lfd, int c, const char *path)
+{
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		(void)close(c);
+		return;
+	}
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGINT, SIG_DFL);
+	(void)close(lfd);
+	if (dup2(c, 0) == -1 || dup2(c, 1) == -1 || dup2(c, 2) == -1)
+		_exit(EX_OSERR);
+	if (c > 2)
+		(void)close(c);
+	exit(serve(path));
+}
+
+/* listener - -l: accept, fork, never parse SMTP; 0 on SIGTERM */
+static int
+listener(const char *path, const char *spec)
+{
+	struct sigaction sa;
+	int lfd;
+
+	if ((lfd = listen_on(spec)) == -1) {
+		(void)fprintf(stderr, "smtpfe: cannot listen on %s: %s\n", spec,
+		    strerror(errno));
+		return EX_OSERR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	while (!got_term) {
+		struct pollfd pfd = { lfd, POLLIN, 0 };
+		int c;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			continue;
+		if (poll(&pfd, 1, 500) != 1)
+			continue;
+		if ((c = accept(lfd, NULL, NULL)) != -1)
+			spawn(lfd, c, path);
+	}
+	(void)close(lfd);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = DEFAULT_CONF, *arg = NULL;
+	unsigned long long seconds = 0;
+	int ch, mode = 0;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)umask(077);
+	while ((ch = getopt(argc, argv, "b:f:l:nqQ:V")) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'b':
+		case 'l':
+		case 'Q':
+			arg = optarg;
+			/* FALLTHROUGH */
+		case 'n':
+		case 'q':
+		case 'V':
+			if (mode != 0)
+				usage();
+			mode = ch;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	switch (mode) {
+	case 0:
+		return serve(path);
+	case 'b':
+		return test_session(path, arg);
+	case 'l':
+		return listener(path, arg);
+	case 'n':
+		return confcheck(path);
+	case 'q':
+		return runner(path, 0, 0);
+	case 'Q':
+		if (parse_number(arg, 31536000, &seconds) == -1 || seconds == 0)
+			usage();
+		return runner(path, 1, seconds);
+	case 'V':
+		(void)printf("smtpfe %s\n", SMTPFE_VERSION);
+		return 0;
+	}
+	return EX_USAGE;
+}
