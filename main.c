@@ -6,6 +6,8 @@
  * openlog before chroot, configuration and the recipients map before
  * chroot, the privilege drop before a single byte is read from the client.
  */
+#define _GNU_SOURCE	/* setresuid(2), getresuid(2) */
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -82,6 +84,14 @@ load(struct config *conf, const char *path, config_report_fn *report)
 	return n;
 }
 
+/* priv_error - format the reason for a failed drop; returns -1 */
+static int
+priv_error(char *err, size_t len, const char *what, const char *name)
+{
+	(void)snprintf(err, len, "%s %.200s: %s", what, name, strerror(errno));
+	return -1;
+}
+
 /*
  * priv_drop - leave root for good: chdir to the spool, chroot there when
  * asked, then groups, gid and uid, and prove that root cannot come back.
@@ -94,29 +104,30 @@ priv_drop(const struct config *conf, int jail, char *err, size_t len)
 	uid_t ruid, euid, suid;
 	gid_t gid, rgid, egid, sgid;
 
-	if (geteuid() != 0) {
-		if (chdir(conf->spool) == -1)
-			return snprintf(err, len, "chdir %s: %s", conf->spool,
-			    strerror(errno)), -1;
-		return 0;
+	if (geteuid() != 0)
+		return chdir(conf->spool) == -1 ?
+		    priv_error(err, len, "chdir", conf->spool) : 0;
+	errno = 0;
+	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0) {
+		errno = errno != 0 ? errno : EPERM;
+		return priv_error(err, len, "unknown or root user", conf->user);
 	}
-	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0)
-		return snprintf(err, len, "user %s: unknown or root",
-		    conf->user), -1;
 	gid = pw->pw_gid;
-	tzset();
-	if (chdir(conf->spool) == -1 ||
-	    (jail && conf->chroot && (chroot(".") == -1 || chdir("/") == -1)))
-		return snprintf(err, len, "chdir/chroot %s: %s", conf->spool,
-		    strerror(errno)), -1;
+	tzset();	/* syslog's time stamps, before /etc goes away */
+	if (chdir(conf->spool) == -1)
+		return priv_error(err, len, "chdir", conf->spool);
+	if (jail && conf->chroot && (chroot(".") == -1 || chdir("/") == -1))
+		return priv_error(err, len, "chroot", conf->spool);
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		return snprintf(err, len, "cannot become %s: %s", conf->user,
-		    strerror(errno)), -1;
+		return priv_error(err, len, "cannot become", conf->user);
 	if (setuid(0) != -1 || getresuid(&ruid, &euid, &suid) == -1 ||
 	    getresgid(&rgid, &egid, &sgid) == -1 || ruid == 0 || euid == 0 ||
-	    suid == 0 || egid != gid || sgid != gid)
-		return snprintf(err, len, "root could be regained"), -1;
+	    suid == 0 || rgid != gid || egid != gid || sgid != gid) {
+		errno = EPERM;
+		return priv_error(err, len, "root could be regained by",
+		    conf->user);
+	}
 	return 0;
 }
 
