@@ -46,10 +46,20 @@ done
 
 # --- 1. configuration keys ------------------------------------------------
 
-# The key table in config.c: rows that begin with the key's name as a
-# string literal, e.g. { "max_errors", ... }.
-sed -n 's/^[[:space:]]*{[[:space:]]*"\([a-z][a-z0-9_]*\)"[[:space:]]*,.*/\1/p' \
-    config.c | sort > "$tmp/code.raw"
+# The key table in config.c, "static const struct conf_key conf_keys[] =
+# {" up to "};".  A row names its key first, bare or quoted, either in a
+# macro, CK_NUM(max_errors, 1, 10000) or CK_INT("chroot", ...), or in a
+# plain initialiser, { "chroot", ... }.
+awk '/^static const struct [a-z_]*key[a-z_]* [a-z_]*\[\][[:space:]]*=/ \
+    { table = 1; next } table && /^};/ { exit } table' config.c |
+    sed -n 's/^[[:space:]]*\([A-Z_][A-Z0-9_]*([[:space:]]*\|{[[:space:]]*\)"\{0,1\}\([a-z][a-z0-9_]*\)"\{0,1\}[[:space:]]*,.*/\2/p' |
+    sort > "$tmp/code.raw"
+rows=$(awk '/^static const struct [a-z_]*key[a-z_]* [a-z_]*\[\][[:space:]]*=/ \
+    { table = 1; next } table && /^};/ { exit }
+    table && /^[[:space:]]*([A-Z_][A-Z0-9_]*\(|\{)/ { n++ } END { print n + 0 }' \
+    config.c)
+[ "$rows" -eq "$(wc -l < "$tmp/code.raw")" ] ||
+    die "config.c: the key table has $rows rows, only $(wc -l < "$tmp/code.raw") keys were read"
 sort -u "$tmp/code.raw" > "$tmp/code"
 n=$(wc -l < "$tmp/code")
 [ "$n" -ge 10 ] ||
