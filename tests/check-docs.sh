@@ -11,6 +11,8 @@
 #    name the same invocations: the same options, with the same arguments,
 #    in the same forms.  When main.c calls getopt(), its option string must
 #    agree too.
+# 3. The sample smtpfe.conf loads without a complaint, as shipped and with
+#    every commented-out default switched on.
 #
 # Run from the top of the source tree (make check-docs does).  Exits 1 on
 # the first kind of mismatch found, after printing every difference.
@@ -167,8 +169,26 @@ if [ -f main.c ] && grep -q 'getopt(' main.c; then
 	    "$tmp/getopt.opts" "option"
 fi
 
+# --- 3. the sample is a valid configuration --------------------------------
+
+# As shipped, and with every commented-out "#key = default" line switched
+# on: the documented defaults must be values the loader accepts.  Only the
+# loader's "FILE:LINE: ..." complaints count; -n's findings about the
+# spool and the recipients file of this machine do not.
+cp smtpfe.conf "$tmp/sample.conf"
+sed 's/^#\([a-z][a-z0-9_]*[[:space:]]*=\)/\1/' smtpfe.conf > "$tmp/all.conf"
+for conf in "$tmp/sample.conf" "$tmp/all.conf"; do
+	timeout 10 "$bin" -n -f "$conf" < /dev/null > "$tmp/n.out" 2>&1
+	if grep -F "$conf:" "$tmp/n.out" > "$tmp/n.err"; then
+		sed "s|^|check-docs: sample smtpfe.conf: |" "$tmp/n.err" >&2
+		fail=1
+	fi
+done
+[ "$(grep -c '^[a-z]' "$tmp/all.conf")" -eq "$n" ] ||
+    die "smtpfe.conf: not every key has a (commented) default line"
+
 if [ "$fail" -ne 0 ]; then
 	echo "check-docs: FAILED" >&2
 	exit 1
 fi
-echo "check-docs: $n keys and $(wc -l < "$tmp/usage") invocations agree"
+echo "check-docs: $n keys, $(wc -l < "$tmp/usage") invocations and the sample smtpfe.conf agree"
