@@ -176,6 +176,11 @@ fi
 # loader's "FILE:LINE: ..." complaints count; -n's findings about the
 # spool and the recipients file of this machine do not.
 cp smtpfe.conf "$tmp/sample.conf"
+# First make sure that such a complaint would be seen at all.
+printf 'local_domains = example.org\nno_such_key = 1\n' > "$tmp/bad.conf"
+timeout 10 "$bin" -n -f "$tmp/bad.conf" < /dev/null > "$tmp/n.out" 2>&1
+grep -q -F "$tmp/bad.conf:2:" "$tmp/n.out" ||
+    die "$bin -n does not report an unknown key as FILE:LINE"
 sed 's/^#\([a-z][a-z0-9_]*[[:space:]]*=\)/\1/' smtpfe.conf > "$tmp/all.conf"
 for conf in "$tmp/sample.conf" "$tmp/all.conf"; do
 	timeout 10 "$bin" -n -f "$conf" < /dev/null > "$tmp/n.out" 2>&1
