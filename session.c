@@ -657,7 +657,11 @@ session_greet(struct session *s)
 	char buf[SMTP_REPLY_MAX];
 	int r;
 
-	if (s->conf->greet_pause > 0 && !s->relay) {
+	if (s->conf->greet_pause > 0 && !s->relay && s->mode == SESSION_TEST)
+		session_log(s, LOG_DEBUG, "greet_pause: a client like this "
+		    "one waits %llu ms for the greeting (not in test mode)",
+		    s->conf->greet_pause);
+	else if (s->conf->greet_pause > 0 && !s->relay) {
 		(void)snprintf(buf, sizeof(buf), "220-%s", s->conf->hostname);
 		netio_reply(&s->io, buf);
 		r = netio_wait_input(&s->io, (long long)s->conf->greet_pause);
