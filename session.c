@@ -277,7 +277,6 @@ cmd_mail(struct session *s, const char *arg)
 		reply(s, r);
 		return;
 	}
-	s->nmessages++;
 	s->env.sender = ma.from;
 	s->env.body = ma.body;
 	s->env.nrcpt = 0;
@@ -454,6 +453,8 @@ cmd_data(struct session *s, const char *arg)
 		session_enter(s, ST_QUIT);
 		return;
 	}
+	/* max_messages counts messages, whatever their verdict. */
+	s->nmessages++;
 	r = data_verdict(s);
 	if (r == NULL) {
 		(void)snprintf(buf, sizeof(buf), "250 2.0.0 queued as %s",
@@ -505,7 +506,7 @@ cmd_help(struct session *s, const char *arg)
 {
 	(void)arg;
 	netio_reply(&s->io, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA");
-	netio_reply(&s->io, "214-2.0.0 RSET NOOP VRFY EXPN HELP QUIT");
+	netio_reply(&s->io, "214-2.0.0 RSET NOOP VRFY HELP QUIT");
 	netio_reply(&s->io, "214 2.0.0 End of HELP");
 }
 
