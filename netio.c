@@ -59,12 +59,16 @@ netio_flush(struct netio *io)
 {
 	size_t off = 0;
 
+	/*
+	 * A write waits at most the idle timeout, even past the session's
+	 * end, so that the 421 announcing that end still goes out.
+	 */
 	while (off < io->olen && !io->werror) {
 		struct pollfd pfd = { io->out, POLLOUT, 0 };
-		int ms = wait_ms(io, io->session_end);
+		long long ms = io->idle_ms > 1000000 ? 1000000 : io->idle_ms;
 		ssize_t n;
 
-		if (ms == 0 || poll(&pfd, 1, ms) == 0) {
+		if (ms == 0 || poll(&pfd, 1, (int)ms) == 0) {
 			io->werror = 1;
 			break;
 		}
