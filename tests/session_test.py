@@ -744,6 +744,52 @@ def pipelining_many_commands(s):
     c.quit()
 
 
+@test("main")
+def flush_before_blocking_read(s):
+    c = s.session()
+    c.ehlo()
+    c.send(b"NOOP\r\nNO")
+    c.expect(250, "2.0.0", "NOOP while the next line is incomplete "
+             "(output must be flushed before a blocking read)", timeout=3)
+    c.send(b"OP\r\n")
+    c.expect(250, "2.0.0")
+    c.quit()
+
+
+@test("main")
+def ehlo_resets_transaction(s):
+    c = s.session()
+    c.ehlo()
+    c.cmd("MAIL FROM:<a@example.net>", 250, "2.1.0")
+    c.cmd("RCPT TO:<x@example.org>", 250, "2.1.5")
+    c.ehlo("again.example")
+    c.cmd("DATA", 503, "5.5.1")
+    c.cmd("MAIL FROM:<a@example.net>", 250, "2.1.0")
+    c.quit()
+
+
+@test("main")
+def enhanced_codes_everywhere(s):
+    """Every reply but the greeting, EHLO/HELO and 354 has x.y.z on
+    every line."""
+    c = s.session(src=NONRELAY)
+    seen = []
+    for line in ("NOOP", "HELP", "MAIL FROM:<a@example.net>", "EHLO c.example",
+                 "VRFY x", "MAIL FROM:<a@example.net>",
+                 "RCPT TO:<x@example.org>", "RCPT TO:<x@elsewhere.example>",
+                 "RSET", "EXPN x", "QUIT"):
+        r = c.cmd(line)
+        seen.append(str(r))
+        if line.startswith("EHLO"):
+            continue
+        missing = [l for l, e in zip(r.lines, r.enh_all())
+                   if e is None or e[0] != str(r.code)[0]]
+        if missing:
+            fail("reply to %s lacks a matching enhanced code: %r"
+                 % (line, str(r)))
+    c.expect_closed()
+
+
 # == other commands =============================================================
 
 

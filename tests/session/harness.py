@@ -61,6 +61,13 @@ def _port_free(port, family=socket.AF_INET, addr="127.0.0.1"):
 def alloc_port(family=socket.AF_INET, addr="127.0.0.1"):
     """The next free port of our range (bounded)."""
     global _next_port
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        probe.bind((addr, 0))
+    except OSError as e:
+        fail("cannot bind %s here (%s): this test needs it" % (addr, e))
+    finally:
+        probe.close()
     while _next_port <= PORT_LAST:
         port = _next_port
         _next_port += 1
