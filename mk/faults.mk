@@ -1,0 +1,44 @@
+# faults.mk - failed system calls, a full file system, kill -9 (issue 4).
+#
+#   make faults         the fault matrix: every open, write, fsync, rename
+#                       and close of a transaction failed in turn with
+#                       ENOSPC and EIO through an LD_PRELOAD shim; then a
+#                       real full file system (a 2 MiB tmpfs; needs root)
+#   make faults-matrix  only the matrix
+#   make faults-fullfs  only the full file system (root)
+#   make crash          1000 sessions killed with SIGKILL at random points;
+#                       new/ must hold only complete, well-formed messages
+#                       (CRASH_SESSIONS, CRASH_JOBS, CRASH_SEED override)
+#
+# The shim is built without the sanitizers: it is preloaded into the
+# plain $(BIN).
+
+FAULTS_PY	= tests/faults/faults.py
+CRASH_SESSIONS	?= 1000
+CRASH_JOBS	?= 6
+CRASH_SEED	?= 0
+
+$(O)/failshim.so: tests/faults/failshim.c | $(O)
+	$(CC) -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+	    -Wstrict-prototypes -Wmissing-prototypes -O2 -g -fPIC -shared \
+	    -o $@ tests/faults/failshim.c -ldl
+
+$(O)/spoolcheck: tests/faults/spoolcheck.c $(LIBOBJS) $(HEADERS)
+	$(CC) $(ALLCFLAGS) -I. -o $@ tests/faults/spoolcheck.c $(LIBOBJS) \
+	    $(LDFLAGS)
+
+faults: faults-matrix faults-fullfs
+
+faults-matrix: $(BIN) $(O)/failshim.so $(O)/spoolcheck
+	python3 $(FAULTS_PY) matrix --bin $(BIN) --shim $(O)/failshim.so \
+	    --spoolcheck $(O)/spoolcheck
+
+faults-fullfs: $(BIN) $(O)/spoolcheck
+	python3 $(FAULTS_PY) fullfs --bin $(BIN) --spoolcheck $(O)/spoolcheck
+
+crash: $(BIN) $(O)/spoolcheck
+	python3 tests/faults/crash.py --bin $(BIN) \
+	    --spoolcheck $(O)/spoolcheck --sessions $(CRASH_SESSIONS) \
+	    --jobs $(CRASH_JOBS) --seed $(CRASH_SEED)
+
+.PHONY: faults faults-matrix faults-fullfs crash
