@@ -695,6 +695,31 @@ log_rcpts(const struct envelope *env, char *buf, size_t size)
 	}
 }
 
+/* log_stderr - sendmail's stderr on one line: trimmed, LF as "; " */
+static void
+log_stderr(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i, o = 0;
+
+	while (len > 0 && (src[len - 1] == '\n' || src[len - 1] == '\r' ||
+	    src[len - 1] == ' ' || src[len - 1] == '\t'))
+		len--;
+	while (len > 0 && (src[0] == '\n' || src[0] == '\r' || src[0] == ' ')) {
+		src++;
+		len--;
+	}
+	for (i = 0; i < len && o + 3 < size; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c == '\n') {
+			dst[o++] = ';';
+			dst[o++] = ' ';
+		} else
+			dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[o] = '\0';
+}
+
 /* runner_log - one line per hand-off: id, sender, rcpts, size, delay */
 static void
 runner_log(int pri, const char *id, const struct envelope *env,
@@ -838,11 +863,11 @@ runner_settle(const struct config *conf, int fd, const char *name,
     unsigned long long size)
 {
 	const struct envelope *env = &runner_env;
-	char detail[STDERR_KEEP + 128], err[STDERR_KEEP + 1];
+	char detail[2 * STDERR_KEEP + 128], err[2 * STDERR_KEEP + 1];
 	time_t now = time(NULL);
 	char path[PATH_MAX];
 
-	str_printable(err, sizeof(err), h->err, h->errlen);
+	log_stderr(err, sizeof(err), h->err, h->errlen);
 	snprintf(detail, sizeof(detail), "sendmail %s%s%s", h->what,
 	    err[0] != '\0' ? ": " : "", err);
 	if (v == V_SENT) {
@@ -972,7 +997,8 @@ runner_list(time_t now, struct entry **v, size_t *n, size_t *waiting)
 		}
 	}
 	(void)closedir(d);
-	qsort(*v, *n, sizeof(**v), entry_cmp);
+	if (*n > 1)
+		qsort(*v, *n, sizeof(**v), entry_cmp);
 	return 0;
 }
 

@@ -579,14 +579,14 @@ START_TEST(log_line)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(dup2(fd, 2), 2);
 	simple("m1", now - 7);
-	mode("67 0\n550 5.1.1 <x@example.org>... User unknown\n");
+	mode("67 0\n550 5.1.1 <x@example.org>... User unknown\nsecond line\n");
 	ck_assert_int_eq(spool_run(&conf), 0);
 	logtext = slurp("stderr.log", NULL);
 	ck_assert_ptr_nonnull(logtext);
 	ck_assert_ptr_nonnull(strstr(logtext, "m1: sender=<a@example.net> "
 	    "rcpt=<x@example.org> nrcpt=1 size=19 delay="));
 	ck_assert_ptr_nonnull(strstr(logtext, "status=failed (sendmail exit "
-	    "67: ?550 5.1.1 <x@example.org>... User unknown?)"));
+	    "67: 550 5.1.1 <x@example.org>... User unknown; second line)"));
 }
 END_TEST
 
