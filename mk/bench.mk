@@ -1,0 +1,44 @@
+# bench.mk - "make bench": smtpfe side by side with Postfix and a floor.
+#
+#   make bench                 the full run (about 5-10 minutes), as root
+#   make bench BENCH_QUICK=1   fewer messages and rounds (1-2 minutes)
+#   make bench BENCH_ROUNDS=N  N rounds per workload
+#   make bench BENCH_REPORT=bench/RESULTS.md   also write the report there
+#   make bench-clean           remove the bench programs and the work dir
+#
+# Needs tcpserver (ucspi-tcp), postfix (smtp-source and a private instance
+# under BENCH_WORK; /etc/postfix is left alone), valgrind and python3.
+# Not part of "make check" nor of CI.  bench/bench.py says what is
+# measured and how.
+
+BENCH_WORK	?= /var/tmp/smtpfe-bench
+BENCH_QUICK	?=
+BENCH_ROUNDS	?=
+BENCH_REPORT	?=
+BENCH_PYTHON	?= python3
+BENCH_PROGS	= bench/smtpfe-static bench/floor bench/rsswrap
+
+# The same objects as $(BIN), linked statically: what a launcher saves
+# when there is no dynamic loader to run.
+bench/smtpfe-static: $(LIBOBJS) $(O)/main.o
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -static -o $@ $(LIBOBJS) $(O)/main.o
+
+bench/floor: bench/floor.c
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ bench/floor.c
+
+bench/rsswrap: bench/rsswrap.c
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -static -o $@ bench/rsswrap.c
+
+bench: $(BIN) $(BENCH_PROGS)
+	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
+	    --static bench/smtpfe-static --floor bench/floor \
+	    --rsswrap bench/rsswrap --work $(BENCH_WORK) \
+	    $(if $(BENCH_QUICK),--quick) \
+	    $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
+	    $(if $(BENCH_REPORT),--report $(BENCH_REPORT))
+
+bench-clean:
+	rm -f $(BENCH_PROGS)
+	rm -rf $(BENCH_WORK)
+
+.PHONY: bench bench-clean
