@@ -10,7 +10,8 @@
 # just ".", 8-bit octets, 1.8 MB of long lines), our Received: header
 # right before it, Return-Path the envelope sender (a null sender:
 # "<>", what Postfix's local(8) writes), nothing left in new/ or failed/,
-# and -Q stops with 0 on SIGTERM.
+# and -Q stops with 0 on SIGTERM.  Then a small tests/load.sh (10 clients
+# x 10 messages x 256 KB) on port 2526.
 #
 # It configures the system Postfix for local delivery of example.org
 # (postconf -e), starts it when it is not running, and restores main.cf
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 E2E_DIR=$TOP/tests/e2e
 . "$E2E_DIR/lib.sh"
+. "$E2E_DIR/postfix.sh"
 
 need_root_and_tools postfix postconf inetd swaks python3 make useradd
 [ -x /usr/sbin/sendmail ] || die "/usr/sbin/sendmail missing"
@@ -31,19 +33,10 @@ make -s smtpfe
 SMTPFE_BIN=$TOP/smtpfe
 e2e_setup
 
-POSTFIX_WAS_RUNNING=no
-postfix status >/dev/null 2>&1 && POSTFIX_WAS_RUNNING=yes
-cp -p /etc/postfix/main.cf "$E2E/main.cf.orig"
-
 cleanup() {
 	rc=$?
 	[ -z "${QPID:-}" ] || kill "$QPID" 2>/dev/null || true
-	cp -p "$E2E/main.cf.orig" /etc/postfix/main.cf
-	if [ "$POSTFIX_WAS_RUNNING" = yes ]; then
-		postfix reload >/dev/null 2>&1 || true
-	else
-		postfix stop >/dev/null 2>&1 || true
-	fi
+	postfix_restore
 	[ "$rc" = 0 ] || { echo "--- inetd log"; tail -20 "$E2E/inetd.log";
 	    echo "--- runner"; cat "$E2E/runner.err" 2>/dev/null; } >&2 || true
 	e2e_cleanup
@@ -52,24 +45,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say "configuring Postfix: local delivery for example.org"
-dest=$(postconf -h mydestination)
-case ", $dest," in
-*", example.org,"*) ;;
-*) postconf -e "mydestination = $dest, example.org" ;;
-esac
-postconf -e "inet_interfaces = loopback-only" "mailbox_command =" \
-    "home_mailbox =" "mail_spool_directory = /var/mail" \
-    "default_transport = error" "relay_transport = error" \
-    "relayhost =" "smtputf8_enable = no"
-[ -f /etc/aliases ] || echo "postmaster: root" > /etc/aliases
-newaliases
-if [ "$POSTFIX_WAS_RUNNING" = yes ]; then
-	postfix reload
-else
-	[ -x /usr/lib/postfix/configure-instance.sh ] &&
-	    /usr/lib/postfix/configure-instance.sh - >/dev/null 2>&1 || true
-	postfix start
-fi
+postfix_setup
 mailbox_reset
 
 say "inetd on 127.0.0.1:$E2E_PORT"
@@ -95,4 +71,8 @@ QPID=""
 [ "$rc" = 0 ] || die "smtpfe -Q exit $rc after SIGTERM"
 [ "$(ls "$SPOOL/new" | wc -l)" = 0 ] || die "messages left in new/"
 [ "$(ls "$SPOOL/failed" | wc -l)" = 0 ] || die "messages in failed/"
+
+say "round 3: a small load (tests/load.sh; the full one is run by hand)"
+E2E_PORT=2526 N_CLIENTS=${LOAD_CLIENTS:-10} N_MSGS=${LOAD_MSGS:-10} \
+    SIZE=${LOAD_SIZE:-262144} DEADLINE=600 sh "$TOP/tests/load.sh"
 say "20-postfix: ok"

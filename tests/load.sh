@@ -1,0 +1,107 @@
+#!/bin/sh
+# load.sh - the volume attack, scaled, through the real path:
+#   N_CLIENTS concurrent clients x N_MSGS messages of SIZE octets
+#   -> openbsd-inetd (127.0.0.1:2525) -> smtpfe -> SPOOL/new
+#   -> smtpfe -Q 1 (running meanwhile) -> Postfix sendmail -> local(8)
+#   -> /var/mail/rcpt1, rcpt2
+# Every message must be delivered exactly once with its checksum intact,
+# and nothing may stay in new/ or failed/.  Reports wall time, messages/s,
+# MB/s and the peak spool size.
+#
+# Defaults are the full attack (50 x 20 x 1 MB = 1000 MB); CI runs a
+# smaller one: N_CLIENTS=10 N_MSGS=5 SIZE=262144 sh tests/load.sh
+# Root only: it configures the system Postfix (tests/e2e/postfix.sh) and
+# restores it at the end.
+set -eu
+cd "$(dirname "$0")/.."
+TOP=$(pwd)
+E2E_DIR=$TOP/tests/e2e
+. "$E2E_DIR/lib.sh"
+. "$E2E_DIR/postfix.sh"
+
+N_CLIENTS=${N_CLIENTS:-50}
+N_MSGS=${N_MSGS:-20}
+SIZE=${SIZE:-1048576}
+DEADLINE=${DEADLINE:-1800}	# seconds for the whole delivery
+
+need_root_and_tools postfix postconf inetd python3 make useradd du
+make -s smtpfe
+SMTPFE_BIN=$TOP/smtpfe
+E2E_MAX_SIZE=$((SIZE * 2 + 65536))
+e2e_setup
+QPID=""
+SPID=""
+
+cleanup() {
+	rc=$?
+	[ -z "$QPID" ] || kill "$QPID" 2>/dev/null || true
+	[ -z "$SPID" ] || kill "$SPID" 2>/dev/null || true
+	postfix_restore
+	mailbox_reset 2>/dev/null || true
+	e2e_cleanup
+	exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+postfix_setup
+mailbox_reset
+inetd_start
+
+# The peak spool size, sampled every 0.2 s.
+(
+	peak=0
+	while :; do
+		s=$(du -sk "$SPOOL" 2>/dev/null | cut -f1)
+		[ "${s:-0}" -gt "$peak" ] && peak=$s && echo "$peak" > "$E2E/peak"
+		sleep 0.2
+	done
+) &
+SPID=$!
+
+"$SMTPFE_BIN" -Q 1 -f "$E2E/smtpfe.conf" 2> "$E2E/runner.err" &
+QPID=$!
+
+say "load: $N_CLIENTS clients x $N_MSGS messages x $SIZE octets"
+t0=$(date +%s.%N)
+python3 "$E2E_DIR/load.py" "$E2E_PORT" "$N_CLIENTS" "$N_MSGS" "$SIZE" \
+    "$E2E/load.json"
+t1=$(date +%s.%N)
+
+# Delivered: the spool is empty and Postfix holds nothing (bounded).
+i=0
+while :; do
+	if [ "$(ls "$SPOOL/new" | wc -l)" = 0 ] && postfix_idle; then
+		break
+	fi
+	i=$((i + 1))
+	[ "$i" -lt $((DEADLINE * 5)) ] || die "not delivered in $DEADLINE s"
+	sleep 0.2
+done
+t2=$(date +%s.%N)
+kill -TERM "$QPID"
+rc=0
+wait "$QPID" || rc=$?
+QPID=""
+[ "$rc" = 0 ] || die "smtpfe -Q exit $rc after SIGTERM"
+kill "$SPID" 2>/dev/null || true
+wait "$SPID" 2>/dev/null || true
+SPID=""
+
+[ "$(ls "$SPOOL/new" | wc -l)" = 0 ] || die "messages left in new/"
+[ "$(ls "$SPOOL/failed" | wc -l)" = 0 ] || die "messages in failed/"
+python3 "$E2E_DIR/load_verify.py" "$E2E/load.json" /var/mail
+python3 - "$t0" "$t1" "$t2" "$N_CLIENTS" "$N_MSGS" "$SIZE" \
+    "$(cat "$E2E/peak" 2>/dev/null || echo 0)" <<'PY'
+import sys
+t0, t1, t2 = (float(x) for x in sys.argv[1:4])
+nc, nm, size, peak = (int(x) for x in sys.argv[4:8])
+n = nc * nm
+mb = n * size / 1e6
+print("load: %d messages, %.0f MB" % (n, mb))
+print("load: accepted in %.1f s (%.1f msg/s, %.1f MB/s)"
+      % (t1 - t0, n / (t1 - t0), mb / (t1 - t0)))
+print("load: delivered in %.1f s wall (%.1f msg/s, %.1f MB/s)"
+      % (t2 - t0, n / (t2 - t0), mb / (t2 - t0)))
+print("load: peak spool size %.1f MB" % (peak / 1024.0))
+PY
+say "load: ok"
