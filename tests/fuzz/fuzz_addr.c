@@ -3,7 +3,7 @@
  * envelope policy.
  *
  * The first octet picks the entry point and the client; the rest is the
- * text, handed over in a buffer of exactly its length (plus the NUL the
+ * text (or the bytes of a socket address), handed over in a buffer of exactly its length (plus the NUL the
  * string entry points need), so that ASan sees any read past it.
  *
  * Besides crashes, it checks what SPEC.md promises of every answer: a
@@ -13,6 +13,8 @@
  * accepted from a client outside relay_networks is in a local domain and
  * in the recipients list.
  */
+#include <sys/socket.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,7 @@ static struct peer peers[5];		/* relay, relay, stranger x2, unknown */
 static char dom1[] = "example.org";
 static char dom2[] = ".example.net";
 static char *domains[] = { dom1, dom2 };
-static struct cidr relay[3];
+static struct cidr relay[5];
 /* Sorted, lower case: as LC_ALL=C sort -u writes it. */
 static const char rcpts[] =
     "\"quoted user\"@example.org\n"
@@ -49,10 +51,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.nlocal = 2;
 	if (cidr_parse("127.0.0.0/8", &relay[0]) != 0 ||
 	    cidr_parse("::1/128", &relay[1]) != 0 ||
-	    cidr_parse("198.51.100.0/24", &relay[2]) != 0)
+	    cidr_parse("198.51.100.0/24", &relay[2]) != 0 ||
+	    cidr_parse("10.64.0.0/10", &relay[3]) != 0 ||
+	    cidr_parse("2001:db8:8000::/33", &relay[4]) != 0)
 		abort();
 	conf.relay = relay;
-	conf.nrelay = 3;
+	conf.nrelay = 5;
 	conf.rcptmap.base = rcpts;
 	conf.rcptmap.len = sizeof(rcpts) - 1;
 	conf.max_message_size = 100000;
@@ -249,6 +253,31 @@ run_helo(const char *s)
 		abort();
 }
 
+/* check_peer - a peer that was set is an IP client */
+static void
+check_peer(const struct peer *p)
+{
+	if (!p->known || (p->family != AF_INET && p->family != AF_INET6) ||
+	    strnlen(p->text, sizeof(p->text)) >= sizeof(p->text))
+		abort();
+	(void)peer_is_relay(&conf, p);
+}
+
+/* run_sockaddr - the bytes as what getpeername() could return */
+static void
+run_sockaddr(const uint8_t *data, size_t size)
+{
+	struct sockaddr_storage ss;
+	struct peer p;
+	size_t len = size > sizeof(ss) ? sizeof(ss) : size;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, data, len);
+	ss.ss_family = (data[0] & 1) ? AF_INET6 : AF_INET;
+	if (peer_set_sockaddr(&p, (struct sockaddr *)&ss, (socklen_t)len) == 0)
+		check_peer(&p);
+}
+
 /* run_peer - peer_set_text and cidr_parse on the text */
 static void
 run_peer(const char *s)
@@ -256,11 +285,8 @@ run_peer(const char *s)
 	struct peer p;
 	struct cidr c;
 
-	if (peer_set_text(&p, s) == 0) {
-		if (!p.known || (p.family != AF_INET && p.family != AF_INET6))
-			abort();
-		(void)peer_is_relay(&conf, &p);
-	}
+	if (peer_set_text(&p, s) == 0)
+		check_peer(&p);
 	if (cidr_parse(s, &c) == 0 &&
 	    c.bits > (c.family == AF_INET ? 32u : 128u))
 		abort();
@@ -275,6 +301,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if ((data[0] & 7) == 0) {
 		run_addr(data + 1, size - 1);
+		return 0;
+	}
+	if ((data[0] & 0x3f) == 7 && size > 1) {
+		run_sockaddr(data + 1, size - 1);
 		return 0;
 	}
 	s = copy(data + 1, size - 1);
