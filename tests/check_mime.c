@@ -38,6 +38,7 @@ struct buf {
 	size_t	 cap;
 };
 
+/* buf_add - append LEN octets */
 static void
 buf_add(struct buf *b, const char *s, size_t len)
 {
@@ -51,12 +52,14 @@ buf_add(struct buf *b, const char *s, size_t len)
 	b->p[b->len] = '\0';
 }
 
+/* buf_str - append a string */
 static void
 buf_str(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
 }
 
+/* buf_fill - append N copies of C */
 static void
 buf_fill(struct buf *b, char c, size_t n)
 {
@@ -70,7 +73,7 @@ buf_fill(struct buf *b, char c, size_t n)
 	}
 }
 
-/* Multiparts nested N deep, the innermost part of type INNER. */
+/* gen_nest - multiparts nested N deep, the innermost part of type INNER */
 static void
 gen_nest(struct buf *b, int n, const char *inner)
 {
@@ -107,7 +110,7 @@ static void gen_depth_rfc822_ok(struct buf *b)
 static void gen_depth_rfc822_over(struct buf *b)
 { gen_nest(b, MIME_DEPTH_MAX, "message/rfc822\n\nSubject: x"); }
 
-/* A top-level header section of exactly N octets, then the body. */
+/* gen_section - a top-level header section of exactly N octets */
 static void
 gen_section(struct buf *b, size_t n, int end)
 {
