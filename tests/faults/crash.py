@@ -32,6 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
 import ftlib  # noqa: E402
 from ftlib import fail  # noqa: E402
 
@@ -311,7 +312,10 @@ def main():
     finally:
         for srv in servers:
             srv.stop()
-    names, seen = validate(args, spool, results)
+    try:
+        names, seen = validate(args, spool, results)
+    except ftlib.TestFailure as e:
+        fail("%s (kept %s)" % (e, work))
     modes = {}
     for s in results:
         modes[s.plan[0]] = modes.get(s.plan[0], 0) + 1

@@ -2,7 +2,9 @@
  * failshim.c - an LD_PRELOAD shim that makes the Nth spool system call
  * fail, for the fault tests (tests/faults/faults.py).
  *
- *   FAIL_CALL	open, write, fsync, rename, close or any
+ *   FAIL_CALL	open, write, fsync, rename, close or any; or short: the
+ *		Nth write is cut short (half its octets go out, and write
+ *		returns that count), which is no error at all
  *   FAIL_AT	N: the Nth counted call of that kind (1-based) fails
  *   FAIL_ERRNO	ENOSPC or EIO (default EIO)
  *   FAIL_REPORT	file that gets one line per injected failure, and one
@@ -32,10 +34,10 @@
 
 #define SHIM_FDS	4096
 
-enum kind { K_OPEN, K_WRITE, K_FSYNC, K_RENAME, K_CLOSE, K_NKINDS, K_ANY };
+enum kind { K_OPEN, K_WRITE, K_FSYNC, K_RENAME, K_CLOSE, K_SHORT, K_ANY };
 
 static const char *const kind_name[] = { "open", "write", "fsync", "rename",
-    "close" };
+    "close", "short" };
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -114,6 +116,7 @@ shim_init(void)
 	static const struct { const char *name; int kind; } kinds[] = {
 		{ "open", K_OPEN }, { "write", K_WRITE }, { "fsync", K_FSYNC },
 		{ "rename", K_RENAME }, { "close", K_CLOSE }, { "any", K_ANY },
+		{ "short", K_SHORT },
 	};
 	const char *s;
 	size_t i;
@@ -254,6 +257,11 @@ openat64(int dirfd, const char *path, int flags, ...)
 ssize_t
 write(int fd, const void *buf, size_t len)
 {
+	if (is_tracked(fd) && fail_kind == K_SHORT) {
+		if (shim_fail(K_SHORT, NULL))
+			return real_write(fd, buf, len > 1 ? len / 2 : len);
+		return real_write(fd, buf, len);
+	}
 	if (is_tracked(fd) && shim_fail(K_WRITE, NULL)) {
 		errno = fail_errno;
 		return -1;

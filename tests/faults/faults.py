@@ -6,7 +6,8 @@
 
 matrix: for each errno (ENOSPC, EIO) and each call kind (open, write,
 fsync, rename, close, any), for N = 1, 2, ... until a run in which the
-shim injected nothing: one session under "smtpfe -l" with the shim
+shim injected nothing (then once more for short writes, which must not
+matter at all): one session under "smtpfe -l" with the shim
 preloaded, where the Nth counted call fails.  The client must get
 451 4.3.0 (EIO) or 452 4.3.1 (ENOSPC) -- at DATA when the temporary file
 cannot be created, after the final dot otherwise -- never 250; the next
@@ -20,11 +21,14 @@ space and min_free_space over the free space both get 452 4.3.1 at MAIL.
 
 import argparse
 import os
+import pwd
+import stat
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
 import ftlib  # noqa: E402
 from ftlib import fail  # noqa: E402
 
@@ -33,10 +37,11 @@ PORT_FULLFS = 25601
 
 EXPECT = {"EIO": (451, "4.3.0"), "ENOSPC": (452, "4.3.1")}
 KINDS = ("open", "write", "fsync", "rename", "close", "any")
+# A short write is no error: the message must go through whole.
 # Calls one accepted ~100 KB message makes at least (tmp file and new/):
 # a kind that counts fewer means the shim no longer sees smtpfe's calls.
 MIN_CALLS = {"open": 2, "write": 2, "fsync": 2, "rename": 1, "close": 2,
-             "any": 9}
+             "any": 9, "short": 2}
 BIG = 100 * 1024
 SMALL = 4 * 1024
 N_CAP = 400
@@ -49,6 +54,13 @@ def check_new(args, spool, want, label):
         fail("%s: new/ holds %d files, expected 1: %s" %
              (label, len(names), names))
     path = os.path.join(spool, "new", names[0])
+    st = os.lstat(path)
+    if st.st_mode & 0o7777 != 0o600 or not stat.S_ISREG(st.st_mode):
+        fail("%s: new/%s has mode %o, expected a file of mode 0600" %
+             (label, names[0], st.st_mode))
+    if ftlib.is_root() and st.st_uid != pwd.getpwnam("nobody").pw_uid:
+        fail("%s: new/%s is owned by uid %d, not nobody" %
+             (label, names[0], st.st_uid))
     with open(path, "rb") as f:
         data = f.read()
     if not data.endswith(ftlib.spooled_body(want)):
@@ -109,7 +121,7 @@ def run_one(args, work, spool, conf, kind, errname, n):
         inj = injections(report)
         if len(inj) > 1:
             fail("%s: the shim injected %d failures" % (label, len(inj)))
-        if not inj:
+        if not inj or kind == "short":
             if got[0] != 250:
                 fail("%s: nothing injected, yet %r" % (label, got[1]))
             c.expect("QUIT", 221)
@@ -117,7 +129,7 @@ def run_one(args, work, spool, conf, kind, errname, n):
             c.close()
             srv.wait_children()
             check_new(args, spool, msg1, label)
-            return None
+            return (inj[0], phase) if inj else None
         check_reply("%s (at %s, %s)" % (label, phase, " ".join(inj[0][1:3])),
                     got, errname)
         if phase == "DATA":
@@ -142,6 +154,16 @@ def run_one(args, work, spool, conf, kind, errname, n):
             fail("%s: tmp/ not empty after the session: %s" % (label, left))
 
 
+def guarded(work, fn, *a):
+    """FN(*A); any failure names the case and keeps WORK for a look."""
+    try:
+        return fn(*a)
+    except ftlib.TestFailure as e:
+        fail("%s (kept %s)" % (e, work))
+    except (EOFError, OSError) as e:
+        fail("%s %s N=%s: %r (kept %s)" % (a[5], a[4], a[6], e, work))
+
+
 def matrix(args):
     work = ftlib.tempdir("smtpfe-faults.")
     spool = os.path.join(work, "spool")
@@ -159,7 +181,8 @@ def matrix(args):
                 if n > N_CAP:
                     fail("%s %s: still injecting at N=%d" %
                          (errname, kind, n))
-                r = run_one(args, work, spool, conf, kind, errname, n)
+                r = guarded(work, run_one, args, work, spool, conf, kind,
+                            errname, n)
                 runs += 1
                 if r is None:
                     break
@@ -177,6 +200,20 @@ def matrix(args):
                                   ", ".join("%s %d" % kv for kv in
                                             sorted(phases.items()))))
             sys.stdout.flush()
+    n = 1
+    while True:
+        if n > N_CAP:
+            fail("short: still injecting at N=%d" % n)
+        r = guarded(work, run_one, args, work, spool, conf, "short", "EIO",
+                    n)
+        runs += 1
+        if r is None:
+            break
+        n += 1
+    if n - 1 < MIN_CALLS["short"]:
+        fail("short: only %d writes counted" % (n - 1))
+    print("faults: short writes N=1..%d: each message accepted (250) and "
+          "spooled whole" % n)
     print("faults: matrix PASSED: %d sessions in %.1f s" %
           (runs, time.monotonic() - t0))
     ftlib.rmtree(work)
@@ -198,6 +235,8 @@ def fullfs(args):
                     "tmpfs", mnt], check=True)
     try:
         fullfs_run(args, work, mnt, conf)
+    except (EOFError, OSError) as e:
+        fail("fullfs: %r" % (e,))
     finally:
         for _ in range(50):
             if subprocess.run(["umount", mnt]).returncode == 0:

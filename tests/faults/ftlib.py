@@ -85,11 +85,25 @@ def children(pid):
     return out
 
 
+def port_free(port):
+    """Fail loudly when something listens on PORT already: a test must
+    never talk to a server it did not start."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError as e:
+        fail("port %d is busy (%s): a stale server?" % (port, e))
+    finally:
+        s.close()
+
+
 class Server:
     """One "smtpfe -l 127.0.0.1:PORT", started and stopped by its PID."""
 
     def __init__(self, binary, conf, port, env=None, logpath=None):
         self.port = port
+        port_free(port)
         full = dict(os.environ)
         full.pop("LD_PRELOAD", None)
         if env:
@@ -115,6 +129,9 @@ class Server:
             # A probe connection: its child sees EOF and exits.
             s.close()
             break
+        if self.proc.poll() is not None:
+            fail("smtpfe -l on port %d exited with %s" %
+                 (port, self.proc.returncode))
         self.wait_children()
 
     @property
