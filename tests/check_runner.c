@@ -243,6 +243,18 @@ fnv(const char *p, size_t len)
 	return buf[k];
 }
 
+/* flock_busy - 1 while another open file holds a lock on PATH */
+static int
+flock_busy(const char *path)
+{
+	int fd = open(path, O_RDONLY), busy;
+
+	ck_assert_int_ge(fd, 0);
+	busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
+	close(fd);
+	return busy;
+}
+
 /* --- envelope_parse alone -------------------------------------------- */
 
 START_TEST(parse_valid)
@@ -836,6 +848,42 @@ START_TEST(loop_sigterm)
 }
 END_TEST
 
+/*
+ * The runner killed (-9) during a hand-off: the message stays in new/
+ * and due.  The orphaned sendmail still holds the lock (its stdin is the
+ * same open file), so no runner can hand it off again meanwhile; once it
+ * is gone, the next run does (at least once, never lost).
+ */
+START_TEST(runner_killed)
+{
+	time_t now = time(NULL);
+	struct timespec ts = { 0, 300 * 1000000L };
+	pid_t pid;
+	int st, i;
+
+	simple("m1", now);
+	mode("0 1500\n");
+	if ((pid = fork()) == 0)
+		_exit(spool_run(&conf));
+	ck_assert_int_gt(pid, 0);
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(exists("new/m1"), 1);
+	ck_assert_int_le(mtime("new/m1"), now);
+	ck_assert_int_eq(calls(), 1);
+	ck_assert_int_eq(spool_run(&conf), 0);
+	ck_assert_int_eq(calls(), 1);
+	for (i = 0; i < 40 && flock_busy("new/m1"); i++)
+		nanosleep(&ts, NULL);
+	mode("0 0\n");
+	ck_assert_int_eq(spool_run(&conf), 0);
+	ck_assert_int_eq(calls(), 2);
+	ck_assert_int_eq(exists("new/m1"), 0);
+}
+END_TEST
+
 /* spool_loop repeats, and SIGTERM ends its sleep at once. */
 START_TEST(loop_repeats)
 {
@@ -904,6 +952,7 @@ runner_suite(void)
 	tcase_add_test(tc, two_runners_defer);
 	tcase_add_test(tc, loop_sigterm);
 	tcase_add_test(tc, loop_repeats);
+	tcase_add_test(tc, runner_killed);
 	suite_add_tcase(s, tc);
 	return s;
 }
