@@ -11,6 +11,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -241,6 +242,32 @@ fnv(const char *p, size_t len)
 		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
 	snprintf(buf[k], sizeof(buf[k]), "%016llx %zu", h, len);
 	return buf[k];
+}
+
+/*
+ * The race between two runners, made to happen every time: this program
+ * defines flock(), so runner.c calls this one.  Just before the runner
+ * takes its lock, the "other runner" finishes with the file: it removes
+ * it (race_hook 1), or moves it to failed/ and a new file takes the name
+ * (race_hook 2).  The runner must notice that new/m1 is no longer the
+ * file it opened, and leave it alone.
+ */
+static int race_hook;
+
+int
+flock(int fd, int op)
+{
+	int hook = race_hook;
+
+	race_hook = 0;
+	if (hook == 1)
+		ck_assert_int_eq(unlink("new/m1"), 0);
+	if (hook == 2) {
+		ck_assert_int_eq(rename("new/m1", "failed/m1"), 0);
+		put("m1", head("<b@example.net>", "Recipient: <x@example.org>\n",
+		    NULL, time(NULL)), "other\n", 6);
+	}
+	return (int)syscall(SYS_flock, fd, op);
 }
 
 /* flock_busy - 1 while another open file holds a lock on PATH */
@@ -884,6 +911,31 @@ START_TEST(runner_killed)
 }
 END_TEST
 
+START_TEST(race_removed_before_lock)
+{
+	simple("m1", time(NULL));
+	race_hook = 1;
+	ck_assert_int_eq(spool_run(&conf), 0);
+	ck_assert_int_eq(race_hook, 0);
+	ck_assert_int_eq(calls(), 0);
+}
+END_TEST
+
+START_TEST(race_replaced_before_lock)
+{
+	simple("m1", time(NULL));
+	race_hook = 2;
+	ck_assert_int_eq(spool_run(&conf), 0);
+	ck_assert_int_eq(race_hook, 0);
+	ck_assert_int_eq(calls(), 0);
+	ck_assert_int_eq(exists("failed/m1"), 1);
+	/* The new file is a message of its own, handed off next time. */
+	ck_assert_int_eq(spool_run(&conf), 0);
+	ck_assert_int_eq(calls(), 1);
+	ck_assert_ptr_nonnull(strstr(slurp("fake.argv", NULL), "b@example.net"));
+}
+END_TEST
+
 /* spool_loop repeats, and SIGTERM ends its sleep at once. */
 START_TEST(loop_repeats)
 {
@@ -953,6 +1005,8 @@ runner_suite(void)
 	tcase_add_test(tc, loop_sigterm);
 	tcase_add_test(tc, loop_repeats);
 	tcase_add_test(tc, runner_killed);
+	tcase_add_test(tc, race_removed_before_lock);
+	tcase_add_test(tc, race_replaced_before_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
