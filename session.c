@@ -370,8 +370,7 @@ data_open(struct session *s)
 	if (spool_open(&s->msg) == -1) {
 		session_log(s, LOG_ERR, "cannot create a spool file: %s",
 		    strerror(s->msg.error));
-		return s->msg.error == ENOSPC ? "452 4.3.1 Insufficient system "
-		    "storage" : "451 4.3.0 Local error while queueing";
+		return spool_reply(s->msg.error);
 	}
 	/* Write errors are kept in msg.error and answered after the data. */
 	if (spool_envelope(&s->msg, &s->env) == 0)

@@ -219,6 +219,14 @@ spool_sync_dir(const char *dir)
 	return r;
 }
 
+/* spool_reply - the reply for a spool failure with this errno */
+const char *
+spool_reply(int error)
+{
+	return (error == ENOSPC || error == EDQUOT || error == EFBIG) ?
+	    reply_nospace : reply_ioerror;
+}
+
 /* spool_fail - clean up and map errno to the reply */
 static const char *
 spool_fail(struct spool_msg *m, int error)
@@ -226,8 +234,7 @@ spool_fail(struct spool_msg *m, int error)
 	if (m->error == 0)
 		m->error = error != 0 ? error : EIO;
 	spool_abort(m);
-	return (m->error == ENOSPC || m->error == EDQUOT || m->error == EFBIG) ?
-	    reply_nospace : reply_ioerror;
+	return spool_reply(m->error);
 }
 
 /* spool_commit - flush, fsync, close, rename into new/, fsync new/ */

@@ -53,6 +53,8 @@ int	spool_received(struct spool_msg *, const struct envelope *,
 int	spool_write(struct spool_msg *, const char *, size_t);
 /* spool_commit - flush, fsync, close, rename into new/, fsync new/ */
 const char *spool_commit(struct spool_msg *);
+/* spool_reply - the 451/452 reply for a spool failure with this errno */
+const char *spool_reply(int);
 /* spool_abort - close and unlink the temp file, if any */
 void	spool_abort(struct spool_msg *);
 
