@@ -420,7 +420,8 @@ conf_line(struct loader *ld, char *line)
 	for (p = key; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 	    *p == '_'; p++)
 		continue;
-	if (p == key || (*p != '=' && !is_blank((unsigned char)*p))) {
+	if (p == key || (*p != '=' && *p != '\0' &&
+	    !is_blank((unsigned char)*p))) {
 		conf_problem(ld, "expected \"key = value\"");
 		return;
 	}
