@@ -16,10 +16,18 @@ connect, so that the launcher sees IP as the client), then:
 and checks the spool file DIR/new/ID: "Client: IP", the Helo, the Sender,
 and exactly the recipients that were accepted.  Prints the ID on success;
 exits 1 with the reason otherwise.  No DNS: numeric addresses only.
+
+    client.py --port P --source IP --jail USER --spool DIR
+
+instead holds a connection open after the greeting, finds the smtpfe
+process on the other end (/proc/net/tcp, then /proc/PID/fd) and checks
+that its root directory is DIR and that every uid, gid and group is
+USER's; then QUIT.  Probe mode (--probe): greeting and QUIT only.
 """
 
 import argparse
 import os
+import pwd
 import socket
 import sys
 import time
@@ -124,17 +132,102 @@ def check_spool(args, sid, accepted):
                       % (sid, head, "\n".join(want)))
 
 
+def tcp_inode(port, lport):
+    """The inode of 127.0.0.1:PORT's socket talking to 127.0.0.x:LPORT."""
+    with open("/proc/net/tcp") as f:
+        for ln in f.read().splitlines()[1:]:
+            fields = ln.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if local == "0100007F:%04X" % port and \
+                    remote.endswith(":%04X" % lport):
+                return inode
+    return None
+
+
+def socket_owners(inode):
+    want = "socket:[%s]" % inode
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+            for fd in fds:
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == want:
+                    pids.append(pid)
+                    break
+        except OSError:
+            continue
+    return pids
+
+
+def status_ids(pid):
+    ids = {}
+    with open("/proc/%s/status" % pid) as f:
+        for ln in f:
+            key, _, val = ln.partition(":")
+            if key in ("Uid", "Gid", "Groups"):
+                ids[key] = [int(x) for x in val.split()]
+    return ids
+
+
+def check_jail(args):
+    c = Conn(args.port, args.source, args.timeout)
+    code, ln = c.reply()
+    if code != "220":
+        raise Failure("greeting %r" % ln)
+    inode = tcp_inode(args.port, c.sock.getsockname()[1])
+    if inode is None:
+        raise Failure("no server socket for this connection in "
+                      "/proc/net/tcp")
+    pids = [p for p in socket_owners(inode)
+            if open("/proc/%s/comm" % p).read().strip() == "smtpfe"]
+    if len(pids) != 1:
+        raise Failure("want one smtpfe process on the connection, found %r"
+                      % pids)
+    pw = pwd.getpwnam(args.jail)
+    root = os.readlink("/proc/%s/root" % pids[0])
+    ids = status_ids(pids[0])
+    if root != os.path.realpath(args.spool):
+        raise Failure("session %s: root directory %s, want %s"
+                      % (pids[0], root, args.spool))
+    if ids["Uid"] != [pw.pw_uid] * 4 or ids["Gid"] != [pw.pw_gid] * 4 or \
+            ids["Groups"] != [pw.pw_gid]:
+        raise Failure("session %s: ids %r, want all %s (%d:%d)"
+                      % (pids[0], ids, args.jail, pw.pw_uid, pw.pw_gid))
+    c.cmd("QUIT", "221", "2.0.0")
+    return "pid %s root %s uid/gid %s" % (pids[0], root, args.jail)
+
+
+def probe(args):
+    c = Conn(args.port, args.source, args.timeout)
+    code, ln = c.reply()
+    if code != "220":
+        raise Failure("greeting %r" % ln)
+    c.cmd("QUIT", "221", "2.0.0")
+    return ln
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--source", required=True)
-    ap.add_argument("--relay", choices=("yes", "no"), required=True)
+    ap.add_argument("--relay", choices=("yes", "no"))
+    ap.add_argument("--jail", metavar="USER")
+    ap.add_argument("--probe", action="store_true")
     ap.add_argument("--spool", required=True)
     ap.add_argument("--tag", default="")
     ap.add_argument("--timeout", type=float, default=20)
     args = ap.parse_args()
     t0 = time.monotonic()
     try:
+        if args.probe or args.jail:
+            what = probe(args) if args.probe else check_jail(args)
+            print("client.py: %s from %s: %s" % (args.tag, args.source,
+                                                 what), file=sys.stderr)
+            return 0
+        if args.relay is None:
+            raise Failure("--relay yes|no, --jail or --probe")
         sid, accepted = transaction(args)
         check_spool(args, sid, accepted)
     except (Failure, OSError) as e:
