@@ -155,6 +155,11 @@ START_TEST(test_minimal)
 	ck_assert_uint_eq(c.nrelay, 2);
 	ck_assert_str_eq(c.spool, "/var/spool/smtpfe");
 	config_free(&c);
+	/* a user name of 32 octets, the most allowed */
+	ck_assert_int_eq(load(&c, "local_domains = example.org\n"
+	    "user = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"), 0);
+	ck_assert_uint_eq(strlen(c.user), 32);
+	config_free(&c);
 }
 END_TEST
 

@@ -494,11 +494,19 @@ START_TEST(test_rcpt_table)
 	const char *r;
 	char *arg;
 
+	size_t n;
+
 	test_config(&conf);
 	if (c->peer != NULL)
 		ck_assert_int_eq(peer_set_text(&peer, c->peer), 0);
 	else
 		ck_assert_int_eq(peer_set_text(&peer, NULL), -1);
+	/* every prefix, in a buffer of its exact size: no over-read */
+	for (n = 0; n < strlen(c->arg); n++) {
+		ck_assert_ptr_nonnull(arg = strndup(c->arg, n));
+		(void)policy_rcpt(&conf, &peer, arg, &a);
+		free(arg);
+	}
 	ck_assert_ptr_nonnull(arg = strdup(c->arg));
 	r = policy_rcpt(&conf, &peer, arg, &a);
 	free(arg);
@@ -615,7 +623,14 @@ START_TEST(test_mail_table)
 	const char *r;
 	char *arg;
 
+	size_t n;
+
 	test_config(&conf);
+	for (n = 0; n < strlen(c->arg); n++) {
+		ck_assert_ptr_nonnull(arg = strndup(c->arg, n));
+		(void)policy_mail(&conf, arg, &m);
+		free(arg);
+	}
 	ck_assert_ptr_nonnull(arg = strdup(c->arg));
 	r = policy_mail(&conf, arg, &m);
 	free(arg);
