@@ -568,6 +568,7 @@ handoff_wait(pid_t pid, int errr, struct handoff *h)
 static void
 handoff_run(const struct config *conf, int fd, struct handoff *h)
 {
+	sigset_t block, old;
 	int p[2];
 	pid_t pid;
 
@@ -578,8 +579,18 @@ handoff_run(const struct config *conf, int fd, struct handoff *h)
 	}
 	(void)fcntl(p[0], F_SETFD, FD_CLOEXEC);
 	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	/*
+	 * Until the child has reset its handlers, a SIGTERM for it would run
+	 * our handler there and be lost: it stays pending until then.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &block, &old);
 	if ((pid = fork()) == -1) {
 		snprintf(h->err, sizeof(h->err), "fork: %s", strerror(errno));
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 		(void)close(p[0]);
 		(void)close(p[1]);
 		return;
@@ -588,6 +599,7 @@ handoff_run(const struct config *conf, int fd, struct handoff *h)
 		(void)close(p[0]);
 		handoff_child(conf->sendmail, fd, p[1]);
 	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	(void)close(p[1]);
 	h->ran = 1;
 	handoff_wait(pid, p[0], h);

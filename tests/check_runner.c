@@ -270,6 +270,27 @@ flock(int fd, int op)
 	return (int)syscall(SYS_flock, fd, op);
 }
 
+/*
+ * The hand-off time bound, without waiting 30 minutes: this program also
+ * defines clock_gettime(), and once mono_arm counts down to 0 the
+ * monotonic clock runs half an hour and a second ahead.
+ */
+static int mono_arm = -1;
+
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int r = (int)syscall(SYS_clock_gettime, id, ts);
+
+	if (r == 0 && id == CLOCK_MONOTONIC && mono_arm >= 0) {
+		if (mono_arm == 0)
+			ts->tv_sec += 1801;
+		else
+			mono_arm--;
+	}
+	return r;
+}
+
 /* flock_busy - 1 while another open file holds a lock on PATH */
 static int
 flock_busy(const char *path)
@@ -936,6 +957,32 @@ START_TEST(race_replaced_before_lock)
 }
 END_TEST
 
+/* A sendmail that hangs is stopped after 1800 s: deferred, not lost. */
+START_TEST(handoff_time_bound)
+{
+	time_t now = time(NULL);
+	char *logtext;
+	int fd;
+
+	fd = open("stderr.log", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	simple("m1", now);
+	mode("0 20000\n");
+	mono_arm = 20;		/* the deadline, then about 2 s of polling */
+	ck_assert_int_eq(spool_run(&conf), 75);
+	mono_arm = -1;
+	/* SIGTERM ended it at once: no 20 s sleep, no 10 s grace. */
+	ck_assert_int_lt(time(NULL) - now, 8);
+	ck_assert_int_eq(calls(), 1);
+	ck_assert_int_eq(exists("new/m1"), 1);
+	ck_assert_int_gt(mtime("new/m1"), now);
+	logtext = slurp("stderr.log", NULL);
+	ck_assert_ptr_nonnull(strstr(logtext, "status=deferred (sendmail "
+	    "timed out after 1800 s)"));
+}
+END_TEST
+
 /* spool_loop repeats, and SIGTERM ends its sleep at once. */
 START_TEST(loop_repeats)
 {
@@ -987,6 +1034,7 @@ runner_suite(void)
 	tcase_add_test(th, log_line);
 	tcase_add_test(th, stderr_flood);
 	tcase_add_test(th, oldest_first);
+	tcase_add_test(th, handoff_time_bound);
 	suite_add_tcase(s, th);
 
 	tcase_set_timeout(tr, 30);
