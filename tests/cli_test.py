@@ -587,21 +587,40 @@ def free_port():
     fail("no free port in %d-%d" % (PORT_FIRST, PORT_LAST))
 
 
-@test
-def peer_socket_wins_over_tcpremoteip(t):
-    """A real socket on fd 0 decides; TCPREMOTEIP cannot override it."""
-    s = Setup(t)
-    ls = free_port()
+def socket_session(s, source, env_ip=None, family=socket.AF_INET):
+    """A TCP connection from SOURCE, accepted and given to smtpfe as fd
+    0, 1 and 2 (as inetd does); the replies it sent."""
+    if family == socket.AF_INET:
+        ls = free_port()
+    else:
+        # an IPv6 socket on the IPv4-mapped loopback: peers look like
+        # ::ffff:127.0.0.x, as on a dual-stack [::]:25 (systemd's default)
+        ls = None
+        for port in range(PORT_FIRST, PORT_LAST + 1):
+            cand = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            try:
+                cand.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                cand.bind(("::ffff:127.0.0.1", port))
+                cand.listen(1)
+                ls = cand
+                break
+            except OSError:
+                cand.close()
+        if ls is None:
+            fail("cannot listen on [::ffff:127.0.0.1] in %d-%d"
+                 % (PORT_FIRST, PORT_LAST))
     cs = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     cs.settimeout(RUN_TIMEOUT)
     try:
-        cs.bind(("127.0.0.2", 0))
+        cs.bind((source, 0))
     except OSError as e:
-        fail("cannot bind 127.0.0.2 (%s): this test needs it" % e)
-    cs.connect(ls.getsockname())
-    conn, _ = ls.accept()
+        fail("cannot bind %s (%s): this test needs it" % (source, e))
+    cs.connect(("127.0.0.1", ls.getsockname()[1]))
+    conn, peer = ls.accept()
     ls.close()
-    p = serve(s, stdin_fd=conn.fileno(), env_ip="127.0.0.1")
+    if family == socket.AF_INET6 and peer[0] != "::ffff:" + source:
+        fail("the accepted peer is %r, not IPv4-mapped" % (peer,))
+    p = serve(s, stdin_fd=conn.fileno(), env_ip=env_ip)
     conn.close()
     cs.sendall(DIALOGUE)
     data = b""
@@ -615,6 +634,64 @@ def peer_socket_wins_over_tcpremoteip(t):
     out = data.decode("ascii", "replace")
     if rc != 0:
         fail("session exit %d:\n%s" % (rc, out))
+    return out
+
+
+@test
+def peer_unix_socket_uses_tcpremoteip(t):
+    """fd 0 a Unix socket (a TLS wrapper, s6-style tools): the socket's
+    peer is no IP address, so TCPREMOTEIP decides."""
+    s = Setup(t)
+    for env_ip, want_far, want_client in (("127.0.0.2", "554 5.7.1",
+                                           "127.0.0.2"),
+                                          ("127.0.0.1", "250 2.1.5",
+                                           "127.0.0.1"),
+                                          (None, "554 5.7.1", "unknown")):
+        mine, theirs = socket.socketpair()
+        mine.settimeout(RUN_TIMEOUT)
+        p = serve(s, stdin_fd=theirs.fileno(), env_ip=env_ip)
+        theirs.close()
+        mine.sendall(DIALOGUE)
+        data = b""
+        while True:
+            chunk = mine.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        mine.close()
+        if p.wait(timeout=RUN_TIMEOUT) != 0:
+            fail("session on a Unix socket: exit %d" % p.returncode)
+        out = data.decode("ascii", "replace")
+        if not far_reply(out).startswith(want_far):
+            fail("Unix socket, TCPREMOTEIP=%r: %r, want %s"
+                 % (env_ip, far_reply(out), want_far))
+        client, head = spooled_client(s, out)
+        if client != want_client:
+            fail("Unix socket, TCPREMOTEIP=%r: Client: %s, want %s"
+                 % (env_ip, client, want_client))
+
+
+@test
+def peer_mapped_ipv4_socket(t):
+    """::ffff:127.0.0.x on the socket counts as 127.0.0.x."""
+    s = Setup(t)
+    out = socket_session(s, "127.0.0.2", family=socket.AF_INET6)
+    if not far_reply(out).startswith("554 5.7.1"):
+        fail("::ffff:127.0.0.2 relayed: %r" % far_reply(out))
+    client, head = spooled_client(s, out)
+    if client != "127.0.0.2":
+        fail("peer ::ffff:127.0.0.2: Client: %s, want 127.0.0.2" % client)
+    out = socket_session(s, "127.0.0.1", family=socket.AF_INET6)
+    if not far_reply(out).startswith("250 2.1.5"):
+        fail("::ffff:127.0.0.1 is 127.0.0.1/32, may relay: %r"
+             % far_reply(out))
+
+
+@test
+def peer_socket_wins_over_tcpremoteip(t):
+    """A real socket on fd 0 decides; TCPREMOTEIP cannot override it."""
+    s = Setup(t)
+    out = socket_session(s, "127.0.0.2", env_ip="127.0.0.1")
     if not far_reply(out).startswith("554 5.7.1"):
         fail("socket from 127.0.0.2 with TCPREMOTEIP=127.0.0.1 relayed: %r"
              % far_reply(out))
