@@ -604,8 +604,10 @@ policy_mail(const struct config *conf, const char *arg, struct mailargs *m)
 		return MAIL_SYNTAX;
 	for (p = arg + 6; *p == ' '; p++)
 		continue;
+	/* No <...> after FROM: is a bad address, not a bad command. */
 	if ((plen = path_span(p)) == 0)
-		return MAIL_SYNTAX;
+		return "501 5.1.7 Bad sender address syntax: use "
+		    "MAIL FROM:<address>";
 	if ((err = addr_parse(p, plen, ROLE_SENDER, &m->from)) != NULL)
 		return err;
 	p += plen;
@@ -683,7 +685,8 @@ policy_rcpt(const struct config *conf, const struct peer *peer,
 	for (p = arg + 4; *p == ' '; p++)
 		continue;
 	if ((plen = path_span(p)) == 0)
-		return RCPT_SYNTAX;
+		return "501 5.1.3 Bad recipient address syntax: use "
+		    "RCPT TO:<address>";
 	if ((err = addr_parse(p, plen, ROLE_RCPT, a)) != NULL)
 		return err;
 	p += plen;
