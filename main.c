@@ -293,9 +293,15 @@ spawn(int lfd, int c, const char *path)
 static int
 listener(const char *path, const char *spec)
 {
+	static struct config conf;
 	struct sigaction sa;
 	int lfd;
 
+	/* Each child reads the configuration again, as under inetd; this
+	 * early look only spares the user a listener that answers 421. */
+	if (config_load(&conf, path, report_stderr, NULL) != 0)
+		return EX_CONFIG;
+	config_free(&conf);
 	if ((lfd = listen_on(spec)) == -1) {
 		(void)fprintf(stderr, "smtpfe: cannot listen on %s: %s\n", spec,
 		    strerror(errno));
