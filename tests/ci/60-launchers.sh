@@ -33,6 +33,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
+# shellcheck source=tests/launchers/lib.sh
 . "$TOP/tests/launchers/lib.sh"
 
 PORT_INETD=25700
@@ -112,8 +113,7 @@ if command -v xinetd >/dev/null 2>&1; then
 	say "xinetd: the installed $XINETD"
 else
 	say "xinetd: fetching the Debian package (not installing it)"
-	apt-get install -y -qq libc6 libselinux1 libtirpc3 libwrap0 \
-	    netbase >/dev/null || die "apt-get install: xinetd's libraries"
+	apt_missing libselinux1 libtirpc3 libwrap0 netbase
 	mkdir -m 777 "$W/xinetd-deb"	# apt's _apt user writes here
 	(cd "$W/xinetd-deb" && apt-get download -qq xinetd) \
 	    > "$W/xinetd-deb.out" 2>&1 ||
@@ -152,9 +152,7 @@ check_syslog xinetd
 # init; nothing is started) for systemd-analyze and
 # systemd-socket-activate.  It is left installed.
 if ! command -v systemd-analyze >/dev/null 2>&1; then
-	say "installing systemd for systemd-analyze (not started)"
-	apt-get install -y -qq systemd > "$W/apt-systemd.out" 2>&1 ||
-	    { cat "$W/apt-systemd.out" >&2; die "apt-get install systemd"; }
+	apt_missing systemd
 fi
 command -v systemd-analyze >/dev/null 2>&1 ||
     die "systemd-analyze missing: the units in contrib/ were NOT checked"

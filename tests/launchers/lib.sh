@@ -70,17 +70,25 @@ stop_pid() {
 	kill -KILL "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 	rest=""
-	for p in $PIDS; do
-		[ "$p" = "$1" ] || rest="$rest $p"
+	for q in $PIDS; do
+		[ "$q" = "$1" ] || rest="$rest $q"
 	done
 	PIDS=$rest
 }
 
-# stop_all - every daemon still tracked
-stop_all() {
-	for p in $PIDS; do
-		stop_pid "$p"
+# apt_missing PKG... - install those of the packages that are missing
+# (never upgrade one that is there)
+apt_missing() {
+	missing=""
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+		    grep -q "install ok installed" || missing="$missing $pkg"
 	done
+	[ -n "$missing" ] || return 0
+	say "apt-get install$missing"
+	# shellcheck disable=SC2086
+	apt-get install -y -qq $missing > "$W/apt.out" 2>&1 ||
+	    { cat "$W/apt.out" >&2; die "apt-get install$missing"; }
 }
 
 # wait_greeting NAME PORT PID LOG - until 127.0.0.1:PORT greets (bounded)
