@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #ifdef __linux__
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -151,9 +152,13 @@ sandbox_limits(const struct config *conf, char *err, size_t len)
 	    len) == -1 ||
 	    sandbox_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", SANDBOX_NOFILE, err,
 	    len) == -1 ||
-	    sandbox_limit(RLIMIT_NPROC, "RLIMIT_NPROC", 0, err, len) == -1 ||
 	    sandbox_limit(RLIMIT_CORE, "RLIMIT_CORE", 0, err, len) == -1)
 		return -1;
+#ifndef SANDBOX_ASAN
+	/* LeakSanitizer's check at exit needs a child process. */
+	if (sandbox_limit(RLIMIT_NPROC, "RLIMIT_NPROC", 0, err, len) == -1)
+		return -1;
+#endif
 	return 0;
 }
 
@@ -201,9 +206,10 @@ static const int sandbox_calls[] = {
 	__NR_madvise, __NR_mremap, __NR_sched_yield, __NR_gettid,
 	__NR_prctl, __NR_rt_sigprocmask, __NR_rt_sigaction,
 	__NR_rt_sigreturn, __NR_sigaltstack, __NR_clone, __NR_wait4,
-	__NR_ptrace, __NR_getdents64, __NR_readlink, __NR_fstat,
+	__NR_ptrace, __NR_getdents, __NR_getdents64, __NR_readlink, __NR_fstat,
 	__NR_newfstatat, __NR_lseek, __NR_pread64, __NR_futex, __NR_exit,
 	__NR_getppid, __NR_sched_getaffinity, __NR_tgkill, __NR_kill,
+	__NR_fcntl,
 #endif
 };
 
@@ -229,8 +235,21 @@ static const struct sandbox_arg sandbox_args[] = {
 	{ __NR_mmap, 2, PROT_EXEC, 0 },
 #ifdef SANDBOX_ASAN
 	{ __NR_mprotect, 2, PROT_EXEC, 0 },
+	/* The sanitizer run-time opens with open(2), not openat(2). */
+	{ __NR_open, 1, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY },
+	/* isatty(3) on stderr, to colour a report. */
+	{ __NR_ioctl, 1, 0xffffffffU, TCGETS },
 #endif
 };
+
+#ifdef SANDBOX_ASAN
+/*
+ * Refused with EPERM, not fatal, in sanitizer builds: a report would
+ * start an external symbolizer through pipes and fork(2); it then prints
+ * addresses instead of names, as it must inside the chroot anyway.
+ */
+static const int sandbox_refused[] = { __NR_pipe, __NR_pipe2 };
+#endif
 
 struct sandbox_bpf {
 	struct sock_filter insn[SANDBOX_INSNS];
@@ -301,6 +320,14 @@ bpf_build(struct sandbox_bpf *b, unsigned int kill)
 	}
 	for (i = 0; i < sizeof(sandbox_args) / sizeof(sandbox_args[0]);)
 		i += bpf_args(b, i, kill);
+#ifdef SANDBOX_ASAN
+	for (i = 0; i < sizeof(sandbox_refused) / sizeof(sandbox_refused[0]);
+	    i++) {
+		bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K,
+		    (unsigned int)sandbox_refused[i], 0, 1);
+		bpf_put(b, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+	}
+#endif
 	bpf_put(b, BPF_RET | BPF_K, kill, 0, 0);
 }
 
