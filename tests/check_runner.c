@@ -122,12 +122,14 @@ put(const char *name, const char *head, const char *body, size_t len)
 static const char *
 head(const char *sender, const char *rcpts, const char *body, time_t arr)
 {
-	static char buf[8192];
+	static char buf[ENVELOPE_RCPT_MAX * 300 + 1024];
+	int n;
 
-	snprintf(buf, sizeof(buf), "Smtpfe-Spool: 1\nClient: 192.0.2.1\n"
+	n = snprintf(buf, sizeof(buf), "Smtpfe-Spool: 1\nClient: 192.0.2.1\n"
 	    "Helo: mail.example.net\nSender: %s\n%s%s%s%sArrived: %s\n\n",
 	    sender, rcpts, body ? "Body: " : "", body ? body : "",
 	    body ? "\n" : "", iso(arr));
+	ck_assert(n > 0 && (size_t)n < sizeof(buf));
 	return buf;
 }
 
@@ -472,6 +474,47 @@ START_TEST(parse_nul_and_long_lines)
 }
 END_TEST
 
+/* rcpt_lines - N "Recipient:" lines of 256-octet paths into BUF */
+static void
+rcpt_lines(char *buf, size_t size, int n)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		/* 1 + 64 + 1 + 189 + 1 = 256 octets with the brackets */
+		used += (size_t)snprintf(buf + used, size - used,
+		    "Recipient: <%060d%04d@%s.%s.%s.example.org>\n", 0, i,
+		    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+		    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+		    "fffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+		ck_assert_uint_lt(used, size);
+	}
+}
+
+/* ENVELOPE_RCPT_MAX recipients at the longest path: fine; one more: no. */
+START_TEST(parse_rcpt_max)
+{
+	static char rc[(ENVELOPE_RCPT_MAX + 1) * 300], buf[sizeof(rc) + 512];
+	char err[256];
+	size_t n;
+
+	rcpt_lines(rc, sizeof(rc), ENVELOPE_RCPT_MAX);
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%s%s%s%s%s\n", L1, LC, LH,
+	    LS, rc, LA);
+	ck_assert_int_eq(envelope_parse(buf, n, &env, err, sizeof(err)),
+	    (long)n);
+	ck_assert_uint_eq(env.nrcpt, ENVELOPE_RCPT_MAX);
+	ck_assert_uint_eq(strlen(env.rcpt[0].path), 256);
+	rcpt_lines(rc, sizeof(rc), ENVELOPE_RCPT_MAX + 1);
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%s%s%s%s%s\n", L1, LC, LH,
+	    LS, rc, LA);
+	ck_assert_int_eq(envelope_parse(buf, n, &env, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too many"));
+}
+END_TEST
+
 /* --- the hand-off ----------------------------------------------------- */
 
 START_TEST(argv_exact)
@@ -493,6 +536,23 @@ START_TEST(argv_exact)
 	ck_assert_str_eq(slurp("fake.fds", NULL), "");
 	ck_assert_int_eq(exists("new/m1"), 0);
 	ck_assert_int_eq(exists("failed/m1"), 0);
+}
+END_TEST
+
+START_TEST(argv_rcpt_max)
+{
+	static char rc[ENVELOPE_RCPT_MAX * 300];
+	const char *a;
+	int lines = 0;
+
+	rcpt_lines(rc, sizeof(rc), ENVELOPE_RCPT_MAX);
+	put("m1", head("<a@example.net>", rc, NULL, time(NULL)), "b\n", 2);
+	ck_assert_int_eq(spool_run(&conf), 0);
+	for (a = slurp("fake.argv", NULL); a != NULL && *a != '\0'; a++)
+		lines += *a == '\n';
+	ck_assert_int_eq(lines, 5 + ENVELOPE_RCPT_MAX);
+	ck_assert_int_eq(count("new"), 0);
+	ck_assert_int_eq(count("failed"), 0);
 }
 END_TEST
 
@@ -1020,11 +1080,13 @@ runner_suite(void)
 	tcase_add_test(tp, parse_null_unknown_ipv6);
 	tcase_add_test(tp, parse_broken_table);
 	tcase_add_test(tp, parse_nul_and_long_lines);
+	tcase_add_test(tp, parse_rcpt_max);
 	suite_add_tcase(s, tp);
 
 	tcase_set_timeout(th, 30);
 	tcase_add_checked_fixture(th, setup, teardown);
 	tcase_add_test(th, argv_exact);
+	tcase_add_test(th, argv_rcpt_max);
 	tcase_add_test(th, argv_null_sender_7bit);
 	tcase_add_test(th, option_recipient_refused);
 	tcase_add_test(th, stdin_exact);

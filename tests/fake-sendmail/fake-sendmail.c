@@ -36,8 +36,8 @@ save(const char *path, const char *buf, size_t len)
 int
 main(int argc, char *argv[])
 {
-	static char in[64 << 20];
-	char line[4096], list[8192];
+	static char in[64 << 20], list[4 << 20];
+	char line[4096];
 	unsigned long long h = 0xcbf29ce484222325ULL;
 	size_t n = 0, used, i;
 	ssize_t r;
@@ -45,13 +45,19 @@ main(int argc, char *argv[])
 	FILE *f;
 	int fd;
 
-	for (used = 0, i = 0; i < (size_t)argc; i++)
+	for (used = 0, i = 0; i < (size_t)argc; i++) {
+		if (strlen(argv[i]) + 2 > sizeof(list) - used)
+			return 98;
 		used += (size_t)snprintf(list + used, sizeof(list) - used,
 		    "%s\n", argv[i]);
+	}
 	save("fake.argv", list, used);
-	for (used = 0, i = 0; environ[i] != NULL; i++)
+	for (used = 0, i = 0; environ[i] != NULL; i++) {
+		if (strlen(environ[i]) + 2 > sizeof(list) - used)
+			return 98;
 		used += (size_t)snprintf(list + used, sizeof(list) - used,
 		    "%s\n", environ[i]);
+	}
 	save("fake.env", list, used);
 	for (used = 0, fd = 3; fd < 4096; fd++)
 		if (fcntl(fd, F_GETFD) != -1)
