@@ -279,11 +279,20 @@ syslog_probe() {
 	probe="smtpfe-launchers-probe-$$"
 	i=0
 	while [ $i -lt 10 ]; do
-		logger -p mail.info -t smtpfe-probe "$probe" 2>/dev/null || true
+		if [ -n "$SYSLOG_PID" ] && ! kill -0 "$SYSLOG_PID" 2>/dev/null
+		then
+			st=0
+			wait "$SYSLOG_PID" || st=$?
+			cat "$W/rsyslogd.out" >&2 2>/dev/null || true
+			die "syslog: our rsyslogd exited (wait status $st)"
+		fi
+		logger -p mail.info -t smtpfe-probe "$probe" \
+		    2>> "$W/logger.out" || true
 		syslog_wait "$probe" && return 0
 		i=$((i + 1))
 	done
-	cat "$W/rsyslogd.out" >&2 2>/dev/null || true
+	ls -li /dev/log >&2 || true
+	cat "$W/rsyslogd.out" "$W/logger.out" >&2 2>/dev/null || true
 	die "syslog: a logger(1) line never reached the log"
 }
 
