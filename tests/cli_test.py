@@ -521,6 +521,40 @@ def serve(s, stdin_fd=None, env_ip=None, dialogue=DIALOGUE):
     return p
 
 
+def serve_raw(s, env=None):
+    p = subprocess.run([SMTPFE, "-f", s.conf], input=DIALOGUE,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=env or ENV_BASE, timeout=RUN_TIMEOUT)
+    return p.returncode, p.stdout.decode("ascii", "replace"), \
+        p.stderr.decode("ascii", "replace")
+
+
+@test
+def serve_config_error(t):
+    """Session mode, bad configuration: one 421 4.3.5, exit 78, and
+    nothing on stderr (inetd may have the socket there)."""
+    s = Setup(t, drop=("local_domains",))
+    rc, out, err = serve_raw(s)
+    want_rc(rc, EX_CONFIG, out, err, "session with a bad configuration")
+    if not re.fullmatch(r"421 4\.3\.5 [^\r\n]*\r\n", out) or err:
+        fail("bad configuration: stdout %r stderr %r" % (out, err))
+
+
+@test
+def serve_cannot_drop(t):
+    """Started as root with a user that does not exist (or is root):
+    421 4.3.0, exit 71, never a session as root."""
+    needs_root()
+    for user in ("no-such-user-smtpfe", "root"):
+        d = os.path.join(t, user)
+        os.mkdir(d, 0o755)
+        s = Setup(d, conf={"user": user})
+        rc, out, err = serve_raw(s)
+        want_rc(rc, 71, out, err, "session as root, user = %s" % user)
+        if not re.fullmatch(r"421 4\.3\.0 [^\r\n]*\r\n", out) or err:
+            fail("user = %s: stdout %r stderr %r" % (user, out, err))
+
+
 def spooled_client(s, out):
     m = re.search(r"250 2\.0\.0 queued as (\S+)", out)
     if not m:
