@@ -4,6 +4,7 @@
 #   make bench BENCH_QUICK=1   fewer messages and rounds (1-2 minutes)
 #   make bench BENCH_ROUNDS=N  N rounds per workload
 #   make bench BENCH_REPORT=bench/RESULTS.md   also write the report there
+#   make bench-profile         perf profiles of smtpfe and the floor
 #   make bench-clean           remove the bench programs and the work dir
 #
 # Needs tcpserver (ucspi-tcp), postfix (smtp-source and a private instance
@@ -27,7 +28,7 @@ bench/floor: bench/floor.c
 	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ bench/floor.c
 
 bench/rsswrap: bench/rsswrap.c
-	$(CC) $(CFLAGS) -Wall -Wextra -Werror -static -o $@ bench/rsswrap.c
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ bench/rsswrap.c
 
 bench: $(BIN) $(BENCH_PROGS)
 	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
@@ -37,8 +38,15 @@ bench: $(BIN) $(BENCH_PROGS)
 	    $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
 	    $(if $(BENCH_REPORT),--report $(BENCH_REPORT))
 
+# perf record of smtpfe's and the floor's sessions (1 KB c=20, 1 MB c=5):
+# where the CPU goes, by symbol and by system call.
+bench-profile: $(BIN) $(BENCH_PROGS)
+	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
+	    --static bench/smtpfe-static --floor bench/floor \
+	    --rsswrap bench/rsswrap --work $(BENCH_WORK) --passes profile
+
 bench-clean:
 	rm -f $(BENCH_PROGS)
 	rm -rf $(BENCH_WORK)
 
-.PHONY: bench bench-clean
+.PHONY: bench bench-profile bench-clean
