@@ -10,9 +10,11 @@ export DEBIAN_FRONTEND=noninteractive
 
 # apt_install - install, updating the package lists once if needed
 apt_install() {
-	apt-get install -y -qq "$@" >"$SWAP/apt.log" 2>&1 || {
+	apt-get install -y -qq --no-install-recommends "$@" \
+	    >"$SWAP/apt.log" 2>&1 || {
 		apt-get update -qq >/dev/null 2>&1 || true
-		apt-get install -y -qq "$@" >"$SWAP/apt.log" 2>&1 ||
+		apt-get install -y -qq --no-install-recommends "$@" \
+		    >"$SWAP/apt.log" 2>&1 ||
 		    { cat "$SWAP/apt.log" >&2; return 1; }
 	}
 }
@@ -48,7 +50,13 @@ swap_end() {
 		echo "postfix postfix/main_mailer_type select Local only" |
 		    debconf-set-selections
 		apt_install postfix || echo "FAIL: cannot reinstall postfix" >&2
-		apt-get purge -y -qq "$@" >/dev/null 2>&1 || true
+		purge=""
+		for p in "$@"; do
+			dpkg -s "$p" >/dev/null 2>&1 && purge="$purge $p"
+		done
+		# shellcheck disable=SC2086
+		[ -z "$purge" ] || apt-get purge -y -qq $purge >/dev/null 2>&1 ||
+		    echo "warning: cannot purge$purge" >&2
 		rm -rf /etc/postfix
 		tar -C / -xpf "$SWAP/etc.tar"
 		newaliases || true
