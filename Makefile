@@ -44,6 +44,15 @@ $(O):
 $(O)/%.o: %.c $(HEADERS) | $(O)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+# main.o compiles SYSCONFDIR in: rebuild it whenever that value changes.
+$(O)/sysconfdir.stamp: FORCE | $(O)
+	@echo '$(SYSCONFDIR)' > $@.new; \
+	    if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+$(O)/main.o: $(O)/sysconfdir.stamp
+
+FORCE:
+
 $(BIN): $(LIBOBJS) $(O)/main.o
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(LIBOBJS) $(O)/main.o
 
@@ -80,6 +89,6 @@ run: $(BIN)
 clean:
 	rm -rf obj san smtpfe fuzz-out
 
-.PHONY: all unit session check check-san install run clean check-docs
+.PHONY: all unit session check check-san install run clean check-docs FORCE
 
 -include mk/*.mk

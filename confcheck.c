@@ -39,6 +39,7 @@ check_dir(struct tally *t, const struct config *conf, const char *name,
     const struct passwd *pw)
 {
 	char path[PATH_MAX + 16], msg[PATH_MAX + 128];
+	uid_t owner = pw != NULL ? pw->pw_uid : geteuid();
 	struct stat st;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", conf->spool, name);
@@ -48,14 +49,17 @@ check_dir(struct tally *t, const struct config *conf, const char *name,
 	else if (st.st_mode & S_IWOTH)
 		(void)snprintf(msg, sizeof(msg), "%s: world-writable (mode "
 		    "%04o); want 0700", path, (unsigned)(st.st_mode & 07777));
-	else if (pw != NULL && st.st_uid != pw->pw_uid)
+	else if (st.st_uid != owner)
 		(void)snprintf(msg, sizeof(msg), "%s: owned by uid %u, not by "
-		    "%s", path, (unsigned)st.st_uid, conf->user);
-	else if (pw == NULL && st.st_uid != geteuid())
-		(void)snprintf(msg, sizeof(msg), "%s: not owned by uid %u",
-		    path, (unsigned)geteuid());
-	else
+		    "%s (uid %u)", path, (unsigned)st.st_uid, pw != NULL ?
+		    conf->user : "this user", (unsigned)owner);
+	else {
+		if (st.st_mode & (S_IRWXG | S_IRWXO))
+			(void)fprintf(stderr, "smtpfe: warning: %s: mode %04o "
+			    "lets others in; want 0700\n", path,
+			    (unsigned)(st.st_mode & 07777));
 		return;
+	}
 	problem(t, msg);
 }
 
@@ -97,6 +101,36 @@ check_relay(struct tally *t, const struct config *conf)
 	}
 }
 
+/*
+ * check_sendmail - a regular file that the runner's user may execute.
+ * As root, access(2) would answer for root: judge the mode bits for the
+ * user the runner drops to instead.
+ */
+static void
+check_sendmail(struct tally *t, const struct config *conf,
+    const struct passwd *pw)
+{
+	char msg[PATH_MAX + 128];
+	struct stat st;
+	int ok;
+
+	if (stat(conf->sendmail, &st) == -1 || !S_ISREG(st.st_mode))
+		ok = 0;
+	else if (pw == NULL)
+		ok = access(conf->sendmail, X_OK) == 0;
+	else if (st.st_uid == pw->pw_uid)
+		ok = (st.st_mode & S_IXUSR) != 0;
+	else if (st.st_gid == pw->pw_gid)
+		ok = (st.st_mode & S_IXGRP) != 0;
+	else
+		ok = (st.st_mode & S_IXOTH) != 0;
+	if (ok)
+		return;
+	(void)snprintf(msg, sizeof(msg), "sendmail %s: not a program that %s "
+	    "may run", conf->sendmail, pw != NULL ? conf->user : "this user");
+	problem(t, msg);
+}
+
 /* confcheck - print every problem on stderr; 0, or 78 (EX_CONFIG) */
 int
 confcheck(const char *path)
@@ -122,11 +156,7 @@ confcheck(const char *path)
 	check_dir(&t, &conf, "failed", pw);
 	check_space(&t, &conf);
 	check_relay(&t, &conf);
-	if (access(conf.sendmail, X_OK) == -1) {
-		(void)snprintf(msg, sizeof(msg), "sendmail %s: not executable",
-		    conf.sendmail);
-		problem(&t, msg);
-	}
+	check_sendmail(&t, &conf, pw);
 	if (t.errors == 0)
 		(void)printf("smtpfe: %s: ok\n", path);
 	return t.errors == 0 ? 0 : EX_CONFIG;
