@@ -76,7 +76,10 @@ STARTED = []            # tcpserver Popens and Postfix top dirs to stop
 def cleanup():
     while STARTED:
         x = STARTED.pop()
-        if isinstance(x, str):
+        if isinstance(x, tuple):        # ("umount", mount point)
+            subprocess.run(["umount", x[1]], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        elif isinstance(x, str):
             subprocess.run(postfix_cmd(x, "stop"), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         elif x.poll() is None:
@@ -715,9 +718,12 @@ NAN = float("nan")
 def report(args, P, rounds, started, took):
     """the Markdown report and the summary line from the passes in P"""
     res = P.get("timed", {})
-    L = ["Measured %s on %s (%d CPUs), %d rounds per workload%s, in %.0f s."
-         % (started, os.uname().nodename, os.cpu_count(), rounds,
-            " (BENCH_QUICK)" if args.quick else "", took), ""]
+    L = ["Measured %s on %s (%d CPUs, Linux %s), %d rounds per workload%s, "
+         "in %.0f s; spools on %s." % (
+             started, os.uname().nodename, os.cpu_count(), os.uname().release,
+             rounds, " (BENCH_QUICK)" if args.quick else "", took,
+             "a fresh journaled ext4 (loop device over a file on the "
+             "machine's disk)" if args.fs == "loop" else args.work), ""]
 
     def g(wl, a, b, key="rate"):
         if wl not in res:
@@ -826,6 +832,28 @@ def report(args, P, rounds, started, took):
     return "\n".join(L), summary
 
 
+FS_SIZE = 8 << 30
+
+
+def loop_fs(base):
+    """A fresh journaled ext4 for the whole run, in a sparse file under
+    BASE mounted through a loop device: every run starts from the same
+    empty file system, whatever other programs on the machine and earlier
+    runs did to the disk."""
+    img, mnt = os.path.join(base, "fs.img"), os.path.join(base, "mnt")
+    os.makedirs(mnt, exist_ok=True)
+    if os.path.ismount(mnt):
+        run(["umount", mnt])
+    with open(img, "wb") as f:
+        f.truncate(FS_SIZE)
+    run(["mkfs.ext4", "-q", "-F", "-L", "smtpfe-bench", "-E",
+         "lazy_itable_init=0,lazy_journal_init=0", img])
+    STARTED.append(("umount", mnt))
+    run(["mount", "-o", "loop", img, mnt])
+    os.chmod(mnt, 0o755)
+    return mnt, img
+
+
 PASSES = ("callgrind", "timed", "rcpt", "rss", "profile")
 DEFAULT_PASSES = ("callgrind", "timed", "rcpt", "rss")
 
@@ -857,7 +885,8 @@ def profile_pass(args):
                  start_smtpfe(args, name, args.smtpfe))
             try:
                 one_run(s, wl, conns // 4)
-                data = os.path.join(args.work, "perf.%s.%s" % (name, wl_name))
+                data = os.path.join(args.base, "perf.%s.%s" % (name,
+                                                               wl_name))
                 p = subprocess.Popen(["perf", "record", "-q", "-g", "-e",
                                       "cpu-clock", "-p", str(s.pid), "-o",
                                       data], stdout=subprocess.DEVNULL,
@@ -882,12 +911,16 @@ def remove_spools(args):
     """Accepted messages are kept until the end of the run: on a file
     system without a journal (as here), ext4 scans past recently deleted
     inodes (fs/ext4/ialloc.c, recently_deleted) whenever it allocates
-    one, so deleting between runs would slow every subject's next run."""
+    one, so deleting between runs would slow every subject's next run.
+    Returns the number of files removed."""
+    n = 0
     for name in os.listdir(args.work):
         for sub in ("spool", "queue", "floor-spool"):
             d = os.path.join(args.work, name, sub)
             if os.path.isdir(d):
+                n += sum(len(f) for _, _, f in os.walk(d))
                 shutil.rmtree(d)
+    return n
 
 
 def main():
@@ -898,6 +931,9 @@ def main():
     ap.add_argument("--rsswrap", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--fs", choices=("loop", "dir"), default="loop",
+                    help="loop: a fresh ext4 in a file under --work "
+                    "(default); dir: --work itself")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--report", help="also write the report here")
     ap.add_argument("--passes", default=",".join(DEFAULT_PASSES),
@@ -921,11 +957,19 @@ def main():
     rounds = args.rounds or (3 if args.quick else 5)
     os.makedirs(args.work, exist_ok=True)
     os.chmod(args.work, 0o755)
+    base, img = args.work, None
+    args.base = base
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     t0 = time.monotonic()
     P = {}
     try:
-        remove_spools(args)
+        if args.fs == "loop":
+            args.work, img = loop_fs(base)
+        if remove_spools(args) > 1000:
+            log("removed the spools of an earlier run; waiting 61 s for "
+                "ext4 to stop treating those inodes as recently deleted")
+            os.sync()
+            time.sleep(61)
         if "callgrind" in passes:
             P["callgrind"] = callgrind_pass(args)
         if "timed" in passes:
@@ -938,7 +982,11 @@ def main():
             P["profile"] = profile_pass(args)
     finally:
         cleanup()
-        remove_spools(args)
+        if img is not None:
+            os.unlink(img)
+        else:
+            remove_spools(args)
+        args.work = base
     if "profile" in P:
         print(P["profile"])
         write_file(os.path.join(args.work, "profile.txt"), P["profile"])

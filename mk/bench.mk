@@ -4,6 +4,8 @@
 #   make bench BENCH_QUICK=1   fewer messages and rounds (1-2 minutes)
 #   make bench BENCH_ROUNDS=N  N rounds per workload
 #   make bench BENCH_REPORT=bench/RESULTS.md   also write the report there
+#   make bench BENCH_FS=dir    spools in BENCH_WORK itself, not on a fresh
+#                              ext4 in BENCH_WORK/fs.img (loop-mounted)
 #   make bench-profile         perf profiles of smtpfe and the floor
 #   make bench-clean           remove the bench programs and the work dir
 #
@@ -16,6 +18,7 @@ BENCH_WORK	?= /var/tmp/smtpfe-bench
 BENCH_QUICK	?=
 BENCH_ROUNDS	?=
 BENCH_REPORT	?=
+BENCH_FS	?= loop
 BENCH_PYTHON	?= python3
 BENCH_PROGS	= bench/smtpfe-static bench/floor bench/rsswrap
 
@@ -33,7 +36,7 @@ bench/rsswrap: bench/rsswrap.c
 bench: $(BIN) $(BENCH_PROGS)
 	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
 	    --static bench/smtpfe-static --floor bench/floor \
-	    --rsswrap bench/rsswrap --work $(BENCH_WORK) \
+	    --rsswrap bench/rsswrap --work $(BENCH_WORK) --fs $(BENCH_FS) \
 	    $(if $(BENCH_QUICK),--quick) \
 	    $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
 	    $(if $(BENCH_REPORT),--report $(BENCH_REPORT))
@@ -43,10 +46,12 @@ bench: $(BIN) $(BENCH_PROGS)
 bench-profile: $(BIN) $(BENCH_PROGS)
 	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
 	    --static bench/smtpfe-static --floor bench/floor \
-	    --rsswrap bench/rsswrap --work $(BENCH_WORK) --passes profile
+	    --rsswrap bench/rsswrap --work $(BENCH_WORK) --fs $(BENCH_FS) \
+	    --passes profile
 
 bench-clean:
 	rm -f $(BENCH_PROGS)
+	-mountpoint -q $(BENCH_WORK)/mnt && umount $(BENCH_WORK)/mnt
 	rm -rf $(BENCH_WORK)
 
 .PHONY: bench bench-profile bench-clean
