@@ -69,6 +69,9 @@ struct command {
 /* Static: the envelope alone is large, and untouched pages cost nothing. */
 static struct session sess;
 
+static void	session_log(struct session *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 /* session_log - one log line: syslog, or stderr in test mode */
 static void
 session_log(struct session *s, int prio, const char *fmt, ...)

@@ -52,18 +52,39 @@ clean(const char *dir)
 	closedir(d);
 }
 
+static char topdir[] = "/tmp/fuzz_session.XXXXXX";
+
+/* cleanup - leave nothing behind in /tmp */
+static void
+cleanup(void)
+{
+	char path[600];
+
+	if (chdir(topdir) == -1)
+		return;
+	clean("new");
+	clean("tmp");
+	rmdir("new");
+	rmdir("tmp");
+	rmdir("failed");
+	unlink("smtpfe.conf");
+	snprintf(path, sizeof(path), "%s", topdir);
+	if (chdir("/") == 0)
+		rmdir(path);
+}
+
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/fuzz_session.XXXXXX", cf[600];
+	char *dir = topdir, cf[600];
 	FILE *f;
 
 	(void)argc;
 	(void)argv;
-	if (mkdtemp(dir) == NULL || chdir(dir) == -1 ||
+	if (mkdtemp(dir) == NULL || atexit(cleanup) != 0 || chdir(dir) == -1 ||
 	    mkdir("tmp", 0700) == -1 || mkdir("new", 0700) == -1 ||
 	    mkdir("failed", 0700) == -1)
 		abort();
