@@ -17,11 +17,10 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_OUT	= fuzz-out
 # The sanitizers abort on the first report, so that every report is a
-# finding; warnings are shown but are not errors here (clang and gcc do
-# not warn alike, and the gcc build is the one that enforces them).
+# finding.  Warnings are errors here too, as in every build.
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
-FUZZ_CFLAGS	= $(STD) $(filter-out -Werror,$(WARN)) -O1 -g $(FUZZ_SAN) \
+FUZZ_CFLAGS	= $(STD) $(WARN) -O1 -g $(FUZZ_SAN) \
 		  -DSYSCONFDIR='"$(SYSCONFDIR)"'
 FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES	= $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
