@@ -8,8 +8,9 @@
  * benchmark's memory pass (never in the timed runs).  It forks, execs
  * PROGRAM with fd 0, 1, 2 as given, and traces it only to be stopped as
  * it exits (PTRACE_O_TRACEEXIT), when its memory is still there: then it
- * reads VmHWM from /proc/PID/status and appends it (KiB) as one line to
- * OUTFILE.  VmHWM belongs to the program's own address space, so unlike
+ * reads /proc/PID/status and appends one line to OUTFILE: VmHWM, RssAnon
+ * and RssFile in KiB (the peak, then what the resident set is made of at
+ * the end).  VmHWM belongs to the program's own address space, so unlike
  * getrusage's ru_maxrss it does not count the pages the child had before
  * the exec.  The exit status is the child's.
  */
@@ -25,12 +26,22 @@
 #include <string.h>
 #include <unistd.h>
 
-/* hwm - VmHWM of PID in KiB, or -1 */
+/* field - the number after "\nKEY:" in BUF, or -1 */
 static long
-hwm(pid_t pid)
+field(const char *buf, const char *key)
 {
-	char path[64], buf[4096], *p;
+	const char *p = strstr(buf, key);
+
+	return p == NULL ? -1 : strtol(p + strlen(key), NULL, 10);
+}
+
+/* usage - "VmHWM RssAnon RssFile" of PID into LINE; 0 or -1 */
+static int
+usage(pid_t pid, char *line, size_t size)
+{
+	char path[64], buf[4096];
 	ssize_t n;
+	long hwm;
 	int fd;
 
 	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
@@ -41,21 +52,22 @@ hwm(pid_t pid)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	if ((p = strstr(buf, "\nVmHWM:")) == NULL)
+	if ((hwm = field(buf, "\nVmHWM:")) == -1)
 		return -1;
-	return strtol(p + 7, NULL, 10);
+	n = snprintf(line, size, "%ld %ld %ld\n", hwm, field(buf, "\nRssAnon:"),
+	    field(buf, "\nRssFile:"));
+	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-/* record - append one number to FILE; 0 or -1 */
+/* record - append LINE to FILE; 0 or -1 */
 static int
-record(const char *file, long kib)
+record(const char *file, const char *line)
 {
-	char line[64];
-	int fd, n;
+	size_t n = strlen(line);
+	int fd;
 
-	n = snprintf(line, sizeof(line), "%ld\n", kib);
 	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1 || n <= 0 || write(fd, line, (size_t)n) != n)
+	if (fd == -1 || write(fd, line, n) != (ssize_t)n)
 		return -1;
 	return close(fd);
 }
@@ -63,7 +75,7 @@ record(const char *file, long kib)
 int
 main(int argc, char *argv[])
 {
-	long peak = -1;
+	char line[128] = "";
 	pid_t pid;
 	int status;
 
@@ -100,7 +112,8 @@ main(int argc, char *argv[])
 		case SIGTRAP | (PTRACE_EVENT_EXEC << 8):
 			break;
 		case SIGTRAP | (PTRACE_EVENT_EXIT << 8):
-			peak = hwm(pid);
+			if (usage(pid, line, sizeof(line)) == -1)
+				line[0] = '\0';
 			break;
 		default:
 			sig = WSTOPSIG(status);
@@ -108,7 +121,7 @@ main(int argc, char *argv[])
 		}
 		(void)ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
 	}
-	if (peak == -1 || record(argv[1], peak) == -1)
+	if (line[0] == '\0' || record(argv[1], line) == -1)
 		return 74;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 70;
 }

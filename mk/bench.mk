@@ -1,6 +1,6 @@
 # bench.mk - "make bench": smtpfe side by side with Postfix and a floor.
 #
-#   make bench                 the full run (about 5-10 minutes), as root
+#   make bench                 the full run (about 5 minutes), as root
 #   make bench BENCH_QUICK=1   fewer messages and rounds (1-2 minutes)
 #   make bench BENCH_ROUNDS=N  N rounds per workload
 #   make bench BENCH_REPORT=bench/RESULTS.md   also write the report there
@@ -33,21 +33,20 @@ bench/floor: bench/floor.c
 bench/rsswrap: bench/rsswrap.c
 	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ bench/rsswrap.c
 
+BENCH_ARGS	= --smtpfe $(BIN) --static bench/smtpfe-static \
+		  --floor bench/floor --rsswrap bench/rsswrap \
+		  --work $(BENCH_WORK) --fs $(BENCH_FS) \
+		  $(if $(BENCH_QUICK),--quick) \
+		  $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
+		  $(if $(BENCH_REPORT),--report $(BENCH_REPORT))
+
 bench: $(BIN) $(BENCH_PROGS)
-	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
-	    --static bench/smtpfe-static --floor bench/floor \
-	    --rsswrap bench/rsswrap --work $(BENCH_WORK) --fs $(BENCH_FS) \
-	    $(if $(BENCH_QUICK),--quick) \
-	    $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
-	    $(if $(BENCH_REPORT),--report $(BENCH_REPORT))
+	$(BENCH_PYTHON) bench/bench.py $(BENCH_ARGS)
 
 # perf record of smtpfe's and the floor's sessions (1 KB c=20, 1 MB c=5):
 # where the CPU goes, by symbol and by system call.
 bench-profile: $(BIN) $(BENCH_PROGS)
-	$(BENCH_PYTHON) bench/bench.py --smtpfe $(BIN) \
-	    --static bench/smtpfe-static --floor bench/floor \
-	    --rsswrap bench/rsswrap --work $(BENCH_WORK) --fs $(BENCH_FS) \
-	    --passes profile
+	$(BENCH_PYTHON) bench/bench.py $(BENCH_ARGS) --passes profile
 
 bench-clean:
 	rm -f $(BENCH_PROGS)
