@@ -2,8 +2,9 @@
 # load.sh - the volume attack, scaled, through the real path:
 #   N_CLIENTS concurrent clients x N_MSGS messages of SIZE octets
 #   -> openbsd-inetd (127.0.0.1:2525) -> smtpfe -> SPOOL/new
-#   -> smtpfe -Q 1 (running meanwhile) -> Postfix sendmail -> local(8)
-#   -> /var/mail/rcpt1, rcpt2
+#   -> smtpfe -Q 1 (running meanwhile) and, at the same time, smtpfe -q
+#   started again and again (a cron job; RUNNERS=1 turns it off), both on
+#   the same spool -> Postfix sendmail -> local(8) -> /var/mail/rcpt1, rcpt2
 # Every message must be delivered exactly once with its checksum intact,
 # and nothing may stay in new/ or failed/.  Reports wall time, messages/s,
 # MB/s and the peak spool size.
@@ -23,6 +24,7 @@ N_CLIENTS=${N_CLIENTS:-50}
 N_MSGS=${N_MSGS:-20}
 SIZE=${SIZE:-1048576}
 DEADLINE=${DEADLINE:-1800}	# seconds for the whole delivery
+RUNNERS=${RUNNERS:-2}
 
 need_root_and_tools postfix postconf inetd python3 make useradd du
 make -s smtpfe
@@ -31,11 +33,13 @@ E2E_MAX_SIZE=$((SIZE * 2 + 65536))
 e2e_setup
 QPID=""
 SPID=""
+CPID=""
 
 cleanup() {
 	rc=$?
 	[ -z "$QPID" ] || kill "$QPID" 2>/dev/null || true
 	[ -z "$SPID" ] || kill "$SPID" 2>/dev/null || true
+	[ -z "$CPID" ] || kill "$CPID" 2>/dev/null || true
 	postfix_restore
 	mailbox_reset 2>/dev/null || true
 	e2e_cleanup
@@ -60,6 +64,22 @@ SPID=$!
 
 "$SMTPFE_BIN" -Q 1 -f "$E2E/smtpfe.conf" 2> "$E2E/runner.err" &
 QPID=$!
+if [ "$RUNNERS" -ge 2 ]; then
+	# The cron job: smtpfe -q over and over on the same spool.
+	(
+		while [ ! -e "$E2E/stop-cron" ]; do
+			rc=0
+			"$SMTPFE_BIN" -q -f "$E2E/smtpfe.conf" 2>>"$E2E/cron.err" ||
+			    rc=$?
+			case $rc in
+			0|75) echo run >> "$E2E/cron.runs" ;;
+			*) echo "smtpfe -q exit $rc" >> "$E2E/cron.bad" ;;
+			esac
+			sleep 0.2
+		done
+	) &
+	CPID=$!
+fi
 
 say "load: $N_CLIENTS clients x $N_MSGS messages x $SIZE octets"
 t0=$(date +%s.%N)
@@ -78,6 +98,14 @@ while :; do
 	sleep 0.2
 done
 t2=$(date +%s.%N)
+if [ -n "$CPID" ]; then
+	touch "$E2E/stop-cron"
+	wait "$CPID" || true
+	CPID=""
+	[ ! -e "$E2E/cron.bad" ] || { cat "$E2E/cron.bad" "$E2E/cron.err" >&2;
+	    die "the cron runner failed"; }
+	say "load: the cron runner ran $(wc -l < "$E2E/cron.runs") times"
+fi
 kill -TERM "$QPID"
 rc=0
 wait "$QPID" || rc=$?
