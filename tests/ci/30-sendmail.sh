@@ -3,8 +3,10 @@
 #
 # Replaces Postfix by sendmail-bin (they conflict), with our own minimal
 # configuration (tests/e2e/sendmail.mc: a daemon on 127.0.0.1:25, local
-# mbox delivery for example.org; tests/e2e/submit.mc: the submission
-# program relays to it; the runner's user nobody is trusted), then runs
+# mbox delivery through procmail for example.org; tests/e2e/submit.mc:
+# the submission program relays to it, and it is there, in submit.cf,
+# that the runner's user nobody must be trusted: trusting it in
+# sendmail.cf alone still gives an X-Authentication-Warning), then runs
 # the checks of 20-postfix.sh: delivered exactly once, byte for byte,
 # our Received: header, Return-Path the envelope sender (the null
 # sender: "<MAILER-DAEMON>", what sendmail's local delivery writes), no
@@ -39,12 +41,18 @@ sm_stop() {
 	fi
 }
 
+PROCMAIL_PKG=procmail
+dpkg -s procmail 2>/dev/null | grep -q "^Status: install ok installed" &&
+    PROCMAIL_PKG=""
+
 finish() {
 	rc=$?
 	set +e
 	inetd_stop
 	sm_stop
-	swap_end sendmail-bin sendmail-base sendmail-cf sensible-mda || rc=1
+	# shellcheck disable=SC2086
+	swap_end sendmail-bin sendmail-base sendmail-cf sensible-mda \
+	    $PROCMAIL_PKG || rc=1
 	e2e_cleanup
 	exit "$rc"
 }
@@ -59,8 +67,12 @@ case "$(getent hosts "$host" | awk '{print $2}')" in
 *) { echo "127.0.1.1 $host.example.org $host"; cat "$SWAP/hosts"; } \
     > /etc/hosts ;;
 esac
-apt_install sendmail-bin sendmail-cf m4
-[ -x /usr/libexec/sendmail/mail.local ] || die "mail.local missing"
+apt_install sendmail-bin sendmail-cf m4 procmail
+case "$(readlink -f /usr/sbin/sendmail)" in
+*/sendmail/sendmail) ;;
+*) die "/usr/sbin/sendmail is not sendmail's: $(readlink -f /usr/sbin/sendmail)" ;;
+esac
+[ -x /usr/bin/procmail ] || die "procmail missing"
 
 say "configuring sendmail (tests/e2e/sendmail.mc, submit.mc)"
 m4 "$E2E_DIR/sendmail.mc" > "$SWAP/sendmail.cf"
@@ -69,6 +81,9 @@ install -m 644 "$SWAP/sendmail.cf" /etc/mail/sendmail.cf
 install -m 644 "$SWAP/submit.cf" /etc/mail/submit.cf
 [ -f /etc/aliases ] || echo "postmaster: root" > /etc/aliases
 /usr/sbin/sendmail -bi >/dev/null 2>&1 || true
+mkdir -p /run/sendmail/mta /run/sendmail/msp
+chown smmta:smmta /run/sendmail/mta 2>/dev/null || true
+chown smmsp:smmsp /run/sendmail/msp 2>/dev/null || true
 /usr/sbin/sendmail -bd -q5s
 i=0
 until python3 "$E2E_DIR/smtpcheck.py" 127.0.0.1 25 >/dev/null 2>&1; do
