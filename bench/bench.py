@@ -26,9 +26,18 @@ Server CPU: the launcher's own and its reaped children's times
 (/proc/PID/stat utime+stime+cutime+cstime) plus those of every live
 descendant, read before and after a run; for Postfix the launcher is
 master.  Peak RSS of a session: a separate pass runs each session under
-bench/rsswrap (getrusage RUSAGE_CHILDREN ru_maxrss); for Postfix the
+bench/rsswrap, which reads VmHWM as the session exits; for Postfix the
 VmHWM of its live smtpd and cleanup processes.  Instructions: one session
-under valgrind --tool=callgrind, driven over a socketpair.
+under valgrind --tool=callgrind, driven over a socketpair (without the
+seccomp sandbox and the chroot, which valgrind cannot follow).  The
+recipients pass compares smtpfe's CPU per 1 KB message with a recipients
+file of one entry and of 1,000,000 entries (an empty file would refuse
+every recipient).
+
+By default the spools and Postfix's queue live on a fresh journaled ext4
+in BENCH_WORK/fs.img, loop-mounted for the run (--fs loop); --fs dir
+uses the work directory as it is.  "--passes profile" (make
+bench-profile) records perf profiles instead.
 """
 
 import argparse
@@ -863,7 +872,12 @@ def loop_fs(base):
     run(["mkfs.ext4", "-q", "-F", "-L", "smtpfe-bench", "-E",
          "lazy_itable_init=0,lazy_journal_init=0", img])
     STARTED.append(("umount", mnt))
-    run(["mount", "-o", "loop", img, mnt])
+    r = subprocess.run(["mount", "-o", "loop", img, mnt],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode != 0:
+        die("mount -o loop %s: %s (no loop devices here? BENCH_FS=dir "
+            "measures in %s itself)" % (img, r.stdout.strip(), base))
     os.chmod(mnt, 0o755)
     return mnt, img
 
