@@ -717,6 +717,37 @@ START_TEST(test_asan_report)
 END_TEST
 #endif
 
+/*
+ * The real program: every path of a session (tests/sandbox/drive.py),
+ * as inetd runs it, with the filter on.  Each session must end with exit
+ * 0, never SIGSYS.  Sanitizer builds run without the chroot, where
+ * LeakSanitizer's check at exit can read /proc.
+ */
+START_TEST(test_real_sessions)
+{
+	const char *bin = getenv("SMTPFE");
+	char top[] = "/tmp/check_sandbox.sess.XXXXXX", cmd[256];
+	int st;
+
+	ck_assert_msg(bin != NULL && access(bin, X_OK) == 0,
+	    "SMTPFE must name the smtpfe program (make unit sets it)");
+	ck_assert_msg(access("tests/sandbox/drive.py", R_OK) == 0,
+	    "run from the top of the source tree");
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	(void)snprintf(cmd, sizeof(cmd), "python3 tests/sandbox/drive.py "
+	    "--setup %s %s", top,
+#ifdef TEST_ASAN
+	    "no");
+#else
+	    "yes");
+#endif
+	st = system(cmd);
+	rm_dir(top);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "%s: %s (see the lines above)", cmd, status_text(st));
+}
+END_TEST
+
 static Suite *
 sandbox_suite(void)
 {
@@ -748,6 +779,11 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_switch_off);
 	tcase_add_test(tc, test_switch_on);
 	tcase_add_test(tc, test_switch_typo);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("session");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_real_sessions);
 	suite_add_tcase(s, tc);
 	return s;
 }

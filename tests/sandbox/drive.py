@@ -8,6 +8,11 @@ timeout, a lost connection in DATA, bare LF, a long line, a spool that
 refuses the file.  No TCP port is used.
 
 usage: drive.py CONF SCENARIO... [-- WRAPPER...]
+       drive.py --setup DIR yes|no
+  The second form makes a spool and a configuration in DIR (chroot yes
+  or no; user nobody when run as root), runs every scenario, and checks
+  the spool afterwards and, when chrooted, that syslog lines arrived at
+  the spool's dev/log.  check_sandbox runs it against $SMTPFE.
   SYSLOG_SOCK=PATH in the environment: bind a datagram socket there (the
   spool's dev/log, for a chrooted session) and print what it receives.
   WRAPPER is a command put in front of smtpfe (e.g. strace -f -o LOG).
@@ -216,7 +221,100 @@ class SyslogSink:
         return lines
 
 
+def many(s, r):
+    """40 long recipients: the summary log line outgrows syslog's
+    stack buffer, so syslog(3) allocates."""
+    hello(s, r)
+    s.sendall(b"MAIL FROM:<a@example.net>\r\n")
+    r()
+    for i in range(40):
+        s.sendall(b"RCPT TO:<%s%02d@example.org>\r\n" % (b"r" * 62, i))
+        r()
+    s.sendall(b"DATA\r\n")
+    r()
+    s.sendall(b"many\r\n.\r\nQUIT\r\n")
+    r(); r()
+
+
+SCENARIOS["many"] = many
+EXPECT["many"] = ["220", "250", "250"] + ["250"] * 40 + ["354", "250", "221"]
+# How many files each scenario leaves in new/.
+SPOOLED = {"plain": 2, "many": 1}
+
+CONF = """# drive.py
+hostname = mx.test.example
+local_domains = example.org
+relay_networks = 127.0.0.1/32
+spool = %(spool)s
+user = nobody
+chroot = %(chroot)s
+greet_pause = 0
+min_free_space = 0
+timeout = 2
+max_message_size = 100000
+"""
+
+
+def setup(top, chroot):
+    """A spool and a configuration under TOP; the syslog sink path or
+    None (a chrooted session reconnects to the spool's dev/log)."""
+    spool = os.path.join(top, "spool")
+    os.chmod(top, 0o755)
+    os.mkdir(spool)
+    for sub in ("tmp", "new", "failed"):
+        os.mkdir(os.path.join(spool, sub))
+    if os.geteuid() == 0:
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        for sub in ("", "tmp", "new", "failed"):
+            os.chown(os.path.join(spool, sub), nobody.pw_uid, nobody.pw_gid)
+    for sub in ("", "tmp", "new", "failed"):
+        os.chmod(os.path.join(spool, sub), 0o700)
+    conf = os.path.join(top, "smtpfe.conf")
+    with open(conf, "w") as f:
+        f.write(CONF % {"spool": spool, "chroot": chroot})
+    os.chmod(conf, 0o644)
+    sink = None
+    if os.geteuid() == 0 and chroot == "yes":
+        os.mkdir(os.path.join(spool, "dev"), 0o755)
+        sink = os.path.join(spool, "dev", "log")
+    return conf, spool, sink
+
+
+def run_setup(argv):
+    """--setup DIR CHROOT: every scenario, then the spool is checked."""
+    top, chroot = argv[2], argv[3]
+    conf, spool, sinkpath = setup(top, chroot)
+    sink = SyslogSink(sinkpath) if sinkpath else None
+    bad = 0
+    want = 0
+    for name in SCENARIOS:
+        t0 = time.monotonic()
+        if name == "nospool":
+            os.chmod(os.path.join(spool, "tmp"), 0o500)
+        st, codes = session(conf, [], SCENARIOS[name])
+        if name == "nospool":
+            os.chmod(os.path.join(spool, "tmp"), 0o700)
+        ok = st == 0 and codes == EXPECT[name]
+        logged = sink.drain() if sink else []
+        if sink and not any("connect from" in l for l in logged):
+            ok = False
+            codes.append("(no syslog line)")
+        bad += not ok
+        want += SPOOLED.get(name, 0)
+        print("%-9s %s status=%s %.1fs %s" % (name, "ok  " if ok else "FAIL",
+              st, time.monotonic() - t0, " ".join(codes)))
+    new = os.listdir(os.path.join(spool, "new"))
+    tmp = os.listdir(os.path.join(spool, "tmp"))
+    if len(new) != want or tmp:
+        print("spool: %d in new/ (want %d), tmp/ %s" % (len(new), want, tmp))
+        bad += 1
+    return 1 if bad else 0
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--setup":
+        return run_setup(argv)
     if len(argv) < 3:
         sys.exit(__doc__)
     sink = None
