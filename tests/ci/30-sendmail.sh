@@ -60,13 +60,7 @@ trap finish EXIT INT TERM
 
 say "replacing Postfix by sendmail"
 swap_begin
-# sendmail sleeps a minute at start when the host name has no dot.
-host=$(hostname)
-case "$(getent hosts "$host" | awk '{print $2}')" in
-*.*) ;;
-*) { echo "127.0.1.1 $host.example.org $host"; cat "$SWAP/hosts"; } \
-    > /etc/hosts ;;
-esac
+hosts_fqdn
 apt_install sendmail-bin sendmail-cf m4 procmail
 case "$(readlink -f /usr/sbin/sendmail)" in
 */sendmail/sendmail) ;;

@@ -2,11 +2,13 @@
 # 35-exim.sh - CI stage: smtpfe end to end with Debian's Exim.
 #
 # Replaces Postfix by exim4-daemon-light configured for local delivery
-# only (example.org delivered to /var/mail), with the runner's user
-# nobody in trusted_users, so that Exim keeps "-f SENDER"; no Exim
-# daemon runs: the submission delivers at once.  Then the checks of
-# 20-postfix.sh (the null sender: "<>", what Exim's appendfile writes)
-# and no Sender:/X-Authentication-Warning.  At the end, always: Exim
+# only (example.org delivered to /var/mail), Debian's permissive
+# untrusted_set_sender turned off (MAIN_FORCE_SENDER) and the runner's
+# user nobody in trusted_users, so that only that trust keeps
+# "-f SENDER"; no Exim daemon runs: the submission delivers at once.
+# Then the checks of 20-postfix.sh (the null sender: "Return-path: <>",
+# what Exim's appendfile writes), no Sender:/X-Authentication-Warning,
+# nothing left in Exim's queue, no option taken for a recipient.  At the end, always: Exim
 # purged, Postfix reinstalled and its files restored (tests/e2e/swap.sh).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -33,6 +35,7 @@ trap finish EXIT INT TERM
 
 say "replacing Postfix by Exim"
 swap_begin
+hosts_fqdn
 echo "exim4-config exim4/dc_eximconfig_configtype select local delivery only; not on a network" |
     debconf-set-selections
 apt_install exim4-daemon-light
@@ -53,7 +56,10 @@ dc_hide_mailname=''
 dc_mailname_in_oh='true'
 dc_localdelivery='mail_spool'
 CONF
-echo "MAIN_TRUSTED_USERS = nobody" > /etc/exim4/exim4.conf.localmacros
+# MAIN_FORCE_SENDER undoes Debian's "untrusted_set_sender = *", so that
+# only the trust given to nobody keeps the sender (what smtpfe.8 says).
+printf 'MAIN_FORCE_SENDER = 1\nMAIN_TRUSTED_USERS = nobody\n' \
+    > /etc/exim4/exim4.conf.localmacros
 update-exim4.conf
 /usr/sbin/exim4 -bV >/dev/null || die "exim4 -bV"
 

@@ -49,7 +49,8 @@ CONF
 	E2E_CREATED_USERS=""
 	for u in $E2E_USERS; do
 		if ! getent passwd "$u" >/dev/null; then
-			useradd -M -d /nonexistent -s /usr/sbin/nologin "$u" ||
+			# Home "/": Exim's local delivery changes into it.
+			useradd -M -d / -s /usr/sbin/nologin "$u" ||
 			    die "useradd $u"
 			E2E_CREATED_USERS="$E2E_CREATED_USERS $u"
 		fi

@@ -42,6 +42,18 @@ swap_begin() {
 	SWAPPED=yes
 }
 
+# hosts_fqdn - give the host name a dot in /etc/hosts (restored by
+# swap_end): sendmail sleeps a minute at start without one, and Debian's
+# Exim set-up wants one for dc_minimaldns
+hosts_fqdn() {
+	host=$(hostname)
+	case "$(getent hosts "$host" | awk '{print $2}')" in
+	*.*) ;;
+	*) { echo "127.0.1.1 $host.example.org $host"; cat "$SWAP/hosts"; } \
+	    > /etc/hosts ;;
+	esac
+}
+
 # swap_end - returns non-zero when Postfix is not back
 swap_end() {
 	[ -n "${SWAP:-}" ] || return 0

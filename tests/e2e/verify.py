@@ -6,7 +6,8 @@ For every message in MANIFEST (send.py) and every recipient: the mbox
 MAILDIR/USER holds it exactly once, byte for byte as sent, right after
 our Received: header; Return-Path is the envelope sender (for the null
 sender: NULL_RETURN_PATH, what that MTA's local delivery writes); no
-X-Authentication-Warning.  No mailbox holds anything else.
+X-Authentication-Warning and no Sender: added.  No mailbox holds anything
+else.
 """
 import base64
 import json
@@ -92,13 +93,18 @@ for m in manifest:
             errors.append("%s: %s: our Received: header is not right "
                           "before the message: %r"
                           % (user, m["token"], head[-300:]))
-        rp = re.findall(rb"(?m)^Return-Path: ([^\n]*)$", head)
+        # Header names are case-insensitive (Exim writes "Return-path").
+        rp = re.findall(rb"(?im)^Return-Path: ([^\n]*)$", head)
         want = ("<%s>" % m["sender"]) if m["sender"] else null_rp
         if rp != [want.encode()]:
             errors.append("%s: %s: Return-Path %r, want %r"
                           % (user, m["token"], rp, want))
-        if b"X-Authentication-Warning" in head:
+        if re.search(rb"(?im)^X-Authentication-Warning:", head):
             errors.append("%s: %s: X-Authentication-Warning present"
+                          % (user, m["token"]))
+        # An MTA that distrusts the caller's -f adds Sender: (Exim).
+        if re.search(rb"(?im)^Sender:", head):
+            errors.append("%s: %s: Sender: header added"
                           % (user, m["token"]))
 for user, parts in boxes.items():
     if len(parts) != expected[user]:
