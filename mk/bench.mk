@@ -50,7 +50,7 @@ bench-profile: $(BIN) $(BENCH_PROGS)
 
 bench-clean:
 	rm -f $(BENCH_PROGS)
-	-mountpoint -q $(BENCH_WORK)/mnt && umount $(BENCH_WORK)/mnt
+	if mountpoint -q $(BENCH_WORK)/mnt; then umount $(BENCH_WORK)/mnt; fi
 	rm -rf $(BENCH_WORK)
 
 .PHONY: bench bench-profile bench-clean
