@@ -248,20 +248,44 @@ data_text(struct data_decoder *d, char c, char *out, size_t o)
 	return o;
 }
 
+/* text_run - octets before the next CR or LF */
+static size_t
+text_run(const char *p, size_t n)
+{
+	const char *lf = memchr(p, '\n', n), *cr;
+
+	if (lf != NULL)
+		n = (size_t)(lf - p);
+	cr = memchr(p, '\r', n);
+	return cr != NULL ? (size_t)(cr - p) : n;
+}
+
 /*
  * data_decode - decode IN in place.  Each input octet yields at most one
  * output octet and the CR of a CRLF yields none, so the output index never
- * passes the input index: OUT may be IN.
+ * passes the input index: OUT may be IN.  Inside a line, the run up to the
+ * next CR or LF is copied whole; the state machine sees only line ends and
+ * line starts.
  */
 size_t
 data_decode(struct data_decoder *d, const char *in, size_t len, char *out,
     size_t *outlen)
 {
-	size_t i, o = 0;
+	size_t i = 0, o = 0, run;
 
-	for (i = 0; i < len && d->state != DATA_END; i++) {
-		char c = in[i];
+	while (i < len && d->state != DATA_END) {
+		char c;
 
+		if (d->state == DATA_TEXT &&
+		    (run = text_run(in + i, len - i)) > 0) {
+			if (out + o != in + i)
+				memmove(out + o, in + i, run);
+			o += run;
+			i += run;
+			d->size += run;
+			continue;
+		}
+		c = in[i++];
 		switch (d->state) {
 		case DATA_BOL:
 			if (c == '.')

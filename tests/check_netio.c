@@ -293,6 +293,49 @@ START_TEST(test_data_buffer_line)
 }
 END_TEST
 
+/*
+ * Random inputs over the alphabet that matters (".", CR, LF, text), cut
+ * at random places: the decoded octets, the size, the bad-EOL flag and
+ * the end must not depend on where the input was cut.
+ */
+START_TEST(test_data_splits)
+{
+	static const char alphabet[] = ".\r\nab";
+	static char in[2048], out1[2048], out2[2048], piece[2048];
+	unsigned int seed = 12345u + (unsigned int)_i;
+	int round;
+
+	for (round = 0; round < 200; round++) {
+		struct data_decoder d1, d2;
+		size_t len = (size_t)(rand_r(&seed) % sizeof(in)), i;
+		size_t n1, n2 = 0, off = 0, used1;
+
+		for (i = 0; i < len; i++)
+			in[i] = alphabet[rand_r(&seed) % 5];
+		data_init(&d1);
+		data_init(&d2);
+		memcpy(piece, in, len);
+		used1 = data_decode(&d1, piece, len, out1, &n1);
+		while (off < len && d2.state != DATA_END) {
+			size_t cut = 1 + (size_t)rand_r(&seed) % 7, o;
+
+			if (cut > len - off)
+				cut = len - off;
+			memcpy(piece, in + off, cut);
+			off += data_decode(&d2, piece, cut, piece, &o);
+			memcpy(out2 + n2, piece, o);
+			n2 += o;
+		}
+		ck_assert_uint_eq(used1, off);
+		ck_assert_int_eq(d1.state, d2.state);
+		ck_assert_int_eq(d1.bad_eol, d2.bad_eol);
+		ck_assert_uint_eq(d1.size, d2.size);
+		ck_assert_uint_eq(n1, n2);
+		ck_assert(memcmp(out1, out2, n1) == 0);
+	}
+}
+END_TEST
+
 static Suite *
 netio_suite(void)
 {
@@ -311,6 +354,7 @@ netio_suite(void)
 	tcase_add_loop_test(tc, test_data, 0,
 	    2 * (int)(sizeof(data_cases) / sizeof(data_cases[0])));
 	tcase_add_test(tc, test_data_buffer_line);
+	tcase_add_loop_test(tc, test_data_splits, 0, 10);
 	suite_add_tcase(s, tc);
 	return s;
 }
