@@ -5,6 +5,8 @@
  * the client's bytes before they are parsed: keeping it small and apart
  * lets the tests feed it one byte at a time and the fuzzers hammer it.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -32,6 +34,7 @@ netio_init(struct netio *io, int in, int out, unsigned long long idle,
 	io->in = in;
 	io->out = out;
 	io->werror = 0;
+	io->outsock = 1;
 	io->idle_ms = (long long)idle * 1000;
 	io->session_end = now_ms() + (long long)session * 1000;
 	io->read_end = io->session_end;
@@ -53,29 +56,51 @@ wait_ms(const struct netio *io, long long deadline)
 	return end - now > 1000000 ? 1000000 : (int)(end - now);
 }
 
-/* netio_flush - write out what is queued; -1 on error or timeout */
+/*
+ * netio_send - a write that never blocks, on a socket; -1 with EAGAIN
+ * when the caller must wait first (always, for a pipe or a terminal).
+ */
+static ssize_t
+netio_send(struct netio *io, const char *p, size_t n)
+{
+	ssize_t r;
+
+	if (io->outsock) {
+		r = send(io->out, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r != -1 || errno != ENOTSOCK)
+			return r;
+		io->outsock = 0;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/*
+ * netio_flush - write out what is queued; -1 on error or timeout.  The
+ * socket is nearly always writable, so a write is tried before any wait.
+ * A wait lasts at most the idle timeout, even past the session's end, so
+ * that the 421 announcing that end still goes out.
+ */
 int
 netio_flush(struct netio *io)
 {
 	size_t off = 0;
 
-	/*
-	 * A write waits at most the idle timeout, even past the session's
-	 * end, so that the 421 announcing that end still goes out.
-	 */
 	while (off < io->olen && !io->werror) {
 		struct pollfd pfd = { io->out, POLLOUT, 0 };
 		long long ms = io->idle_ms > 1000000 ? 1000000 : io->idle_ms;
-		ssize_t n;
+		ssize_t n = netio_send(io, io->obuf + off, io->olen - off);
 
-		if (ms == 0 || poll(&pfd, 1, (int)ms) == 0) {
-			io->werror = 1;
-			break;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (ms == 0 || poll(&pfd, 1, (int)ms) != 1) {
+				io->werror = 1;
+				break;
+			}
+			n = write(io->out, io->obuf + off, io->olen - off);
 		}
-		n = write(io->out, io->obuf + off, io->olen - off);
 		if (n > 0)
 			off += (size_t)n;
-		else if (n == -1 && errno != EINTR && errno != EAGAIN)
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
 			io->werror = 1;
 	}
 	io->olen = 0;

@@ -28,6 +28,7 @@ struct netio {
 	int		 in;
 	int		 out;
 	int		 werror;		/* a write failed: stop writing */
+	int		 outsock;		/* out is a socket (until ENOTSOCK) */
 	long long	 idle_ms;		/* per read */
 	long long	 session_end;		/* monotonic ms */
 	long long	 read_end;		/* monotonic ms, per command */
