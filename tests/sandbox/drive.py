@@ -302,8 +302,12 @@ def run_setup(argv):
             codes.append("(no syslog line)")
         bad += not ok
         want += SPOOLED.get(name, 0)
-        print("%-9s %s status=%s %.1fs %s" % (name, "ok  " if ok else "FAIL",
-              st, time.monotonic() - t0, " ".join(codes)))
+        if ok:
+            print("drive.py %s: ok, exit 0, %.1fs" % (name,
+                  time.monotonic() - t0))
+        else:
+            print("drive.py %s: FAIL, status %s, replies %s (expected %s)"
+                  % (name, st, " ".join(codes), " ".join(EXPECT[name])))
     new = os.listdir(os.path.join(spool, "new"))
     tmp = os.listdir(os.path.join(spool, "tmp"))
     if len(new) != want or tmp:
