@@ -57,8 +57,11 @@
 #define SANDBOX_ENV_OTHER	7
 /* The size of spool_received()'s header buffer in spool.c. */
 #define SANDBOX_RECEIVED	(SMTP_DOMAIN_MAX * 3 + SMTP_PATH_MAX + 256)
-/* Slack: one spool write buffer and one input chunk may go out before
- * the size check sees them. */
+/*
+ * A margin of one spool write buffer and one input chunk: session.c
+ * checks the size before it writes a chunk, so the limit is never what
+ * refuses a message that max_message_size allows.
+ */
 #define SANDBOX_SLACK		(sizeof(((struct spool_msg *)0)->buf) + \
 				    IO_INBUF)
 
