@@ -199,7 +199,7 @@ sandbox_limits(const struct config *conf, char *err, size_t len)
  * support) and the older sleep call.
  */
 static const int sandbox_calls[] = {
-	__NR_poll,		/* netio: every read and write waits first */
+	__NR_poll,		/* netio: every read waits first */
 	__NR_read,		/* the client */
 	__NR_write,		/* replies, the spool file */
 	__NR_getpid,		/* syslog (LOG_PID) */
