@@ -793,6 +793,22 @@ START_TEST(backoff)
 }
 END_TEST
 
+/* A file stamped a little ahead of our clock is due; further is not. */
+START_TEST(clock_slack)
+{
+	time_t now = time(NULL);
+
+	simple("ahead30", now);
+	simple("ahead120", now);
+	set_mtime("new/ahead30", now + 30);
+	set_mtime("new/ahead120", now + 120);
+	ck_assert_int_eq(spool_run(&conf), 75);
+	ck_assert_int_eq(calls(), 1);
+	ck_assert_int_eq(exists("new/ahead30"), 0);
+	ck_assert_int_eq(exists("new/ahead120"), 1);
+}
+END_TEST
+
 START_TEST(backoff_grows)
 {
 	time_t now = time(NULL);
@@ -1116,6 +1132,7 @@ runner_suite(void)
 	tcase_add_checked_fixture(tr, setup, teardown);
 	tcase_add_test(tr, backoff);
 	tcase_add_test(tr, backoff_grows);
+	tcase_add_test(tr, clock_slack);
 	tcase_add_test(tr, retry_max_age);
 	tcase_add_test(tr, stale_tmp);
 	suite_add_tcase(s, tr);
