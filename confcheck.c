@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -36,10 +35,10 @@ problem(void *arg, const char *msg)
 /* check_dir - a spool directory: present, owned by user, not open to all */
 static void
 check_dir(struct tally *t, const struct config *conf, const char *name,
-    const struct passwd *pw)
+    const struct account *pw)
 {
 	char path[PATH_MAX + 16], msg[PATH_MAX + 128];
-	uid_t owner = pw != NULL ? pw->pw_uid : geteuid();
+	uid_t owner = pw != NULL ? pw->uid : geteuid();
 	struct stat st;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", conf->spool, name);
@@ -108,7 +107,7 @@ check_relay(struct tally *t, const struct config *conf)
  */
 static void
 check_sendmail(struct tally *t, const struct config *conf,
-    const struct passwd *pw)
+    const struct account *pw)
 {
 	char msg[PATH_MAX + 128];
 	struct stat st;
@@ -118,9 +117,9 @@ check_sendmail(struct tally *t, const struct config *conf,
 		ok = 0;
 	else if (pw == NULL)
 		ok = access(conf->sendmail, X_OK) == 0;
-	else if (st.st_uid == pw->pw_uid)
+	else if (st.st_uid == pw->uid)
 		ok = (st.st_mode & S_IXUSR) != 0;
-	else if (st.st_gid == pw->pw_gid)
+	else if (st.st_gid == pw->gid)
 		ok = (st.st_mode & S_IXGRP) != 0;
 	else
 		ok = (st.st_mode & S_IXOTH) != 0;
@@ -137,7 +136,7 @@ confcheck(const char *path)
 {
 	static struct config conf;
 	struct tally t = { path, 0 };
-	struct passwd *pw = NULL;
+	struct account acct, *pw = NULL;
 	char msg[PATH_MAX + 64];
 
 	if (config_load(&conf, path, problem, &t) != 0)
@@ -145,9 +144,12 @@ confcheck(const char *path)
 	if (conf.recipients[0] != '\0' &&
 	    config_map_recipients(&conf, problem, &t) == 0)
 		(void)config_check_recipients(&conf, problem, &t);
-	if (geteuid() == 0 && ((pw = getpwnam(conf.user)) == NULL ||
-	    pw->pw_uid == 0)) {
-		(void)snprintf(msg, sizeof(msg), "user %s: unknown or root",
+	if (geteuid() == 0 && config_account(&conf, &acct) == 0)
+		pw = &acct;
+	if (geteuid() == 0 && (pw == NULL || pw->uid == 0)) {
+		pw = NULL;
+		(void)snprintf(msg, sizeof(msg), "user %s: not in " PASSWD_FILE
+		    ", or root",
 		    conf.user);
 		problem(&t, msg);
 	}

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -686,4 +687,30 @@ config_free(struct config *c)
 		    c->rcptmap.len);
 	c->rcptmap.base = NULL;
 	c->rcptmap.len = 0;
+}
+
+/*
+ * config_account - look "user" up in PASSWD_FILE.  Not getpwnam(3): NSS
+ * would load shared modules while we are still root, and would tie the
+ * program to the dynamic loader.  The account a front end drops to is a
+ * local system account; it belongs in the local file.
+ */
+int
+config_account(const struct config *conf, struct account *acct)
+{
+	struct passwd *pw;
+	FILE *f;
+	int found = -1;
+
+	if ((f = fopen(PASSWD_FILE, "re")) == NULL)
+		return -1;
+	while ((pw = fgetpwent(f)) != NULL)
+		if (strcmp(pw->pw_name, conf->user) == 0) {
+			acct->uid = (unsigned int)pw->pw_uid;
+			acct->gid = (unsigned int)pw->pw_gid;
+			found = 0;
+			break;
+		}
+	(void)fclose(f);
+	return found;
 }

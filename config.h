@@ -71,6 +71,17 @@ int	config_map_recipients(struct config *, config_report_fn *, void *);
 /* config_check_recipients - report an unsorted or mixed-case file */
 int	config_check_recipients(const struct config *, config_report_fn *,
 	    void *);
+/* The account of the "user" key, as read from PASSWD_FILE. */
+struct account {
+	unsigned int	 uid;
+	unsigned int	 gid;
+};
+
+/* Read without NSS: no module is loaded as root, and a static link works. */
+#define PASSWD_FILE	"/etc/passwd"
+
+/* config_account - look "user" up in PASSWD_FILE; 0, or -1 if absent */
+int	config_account(const struct config *, struct account *);
 /* config_free - release what config_load allocated */
 void	config_free(struct config *);
 

@@ -13,13 +13,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <grp.h>
-#include <netdb.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,26 +99,26 @@ priv_error(char *err, size_t len, const char *what, const char *name)
 static int
 priv_drop(const struct config *conf, int jail, char *err, size_t len)
 {
-	struct passwd *pw;
-	uid_t ruid, euid, suid;
+	struct account acct;
+	uid_t uid, ruid, euid, suid;
 	gid_t gid, rgid, egid, sgid;
 
 	if (geteuid() != 0)
 		return chdir(conf->spool) == -1 ?
 		    priv_error(err, len, "chdir", conf->spool) : 0;
-	errno = 0;
-	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0) {
-		errno = errno != 0 ? errno : EPERM;
-		return priv_error(err, len, "unknown or root user", conf->user);
+	if (config_account(conf, &acct) == -1 || acct.uid == 0) {
+		errno = ENOENT;
+		return priv_error(err, len, "not in " PASSWD_FILE ", or root: user", conf->user);
 	}
-	gid = pw->pw_gid;
+	uid = (uid_t)acct.uid;
+	gid = (gid_t)acct.gid;
 	tzset();	/* syslog's time stamps, before /etc goes away */
 	if (chdir(conf->spool) == -1)
 		return priv_error(err, len, "chdir", conf->spool);
 	if (jail && conf->chroot && (chroot(".") == -1 || chdir("/") == -1))
 		return priv_error(err, len, "chroot", conf->spool);
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+	    setresuid(uid, uid, uid) == -1)
 		return priv_error(err, len, "cannot become", conf->user);
 	if (setuid(0) != -1 || getresuid(&ruid, &euid, &suid) == -1 ||
 	    getresgid(&rgid, &egid, &sgid) == -1 || ruid == 0 || euid == 0 ||
@@ -239,33 +238,44 @@ listen_on(const char *spec)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(spec, ':');
-	struct addrinfo hints, *ai;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	unsigned long long port;
+	socklen_t sslen;
 	size_t hlen;
 	int fd, one = 1;
 
-	if (colon == NULL || (hlen = (size_t)(colon - spec)) == 0 ||
-	    hlen >= sizeof(host))
+	if (colon == NULL || (hlen = (size_t)(colon - spec)) < 2 ||
+	    hlen >= sizeof(host) ||
+	    parse_number(colon + 1, 65535, &port) == -1 || port == 0)
 		return -1;
 	memcpy(host, spec, hlen);
 	host[hlen] = '\0';
+	memset(&ss, 0, sizeof(ss));
 	if (host[0] == '[' && host[hlen - 1] == ']') {
 		host[hlen - 1] = '\0';
-		memmove(host, host + 1, hlen - 1);
+		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
+			return -1;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((unsigned short)port);
+		sslen = sizeof(*sin6);
+	} else {
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return -1;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((unsigned short)port);
+		sslen = sizeof(*sin);
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
 		return -1;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) == -1 || bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
 	    listen(fd, 128) == -1) {
-		if (fd != -1)
-			(void)close(fd);
-		fd = -1;
+		(void)close(fd);
+		return -1;
 	}
-	freeaddrinfo(ai);
 	return fd;
 }
 
