@@ -40,6 +40,7 @@
  * message not yet tried, the time a deferred one became due again.
  */
 #include <sys/file.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -54,7 +55,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
