@@ -74,7 +74,10 @@ python3 "$E2E_DIR/verify.py" --wait 120 "$E2E/sent1.json" /var/mail "<>"
 # Nothing queued or frozen (a bounce would be), no stray recipient.
 n=$(/usr/sbin/exim4 -bpc)
 [ "$n" = 0 ] || { /usr/sbin/exim4 -bp >&2; die "$n message(s) in Exim's queue"; }
-if grep -i "8bitmime@\|-B@\|--@" /var/log/exim4/mainlog >&2; then
+log=/var/log/exim4/mainlog
+n=$(grep -c " <= " "$log") || die "no Exim log at $log"
+[ "$n" -ge 6 ] || die "Exim logged $n messages received, want 6"
+if grep -i "8bitmime@\|-B@\|--@" "$log" >&2; then
 	die "an option was read as a recipient"
 fi
 say "35-exim: ok"
