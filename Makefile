@@ -66,7 +66,7 @@ $(O)/check_%: tests/check_%.c $(LIBOBJS) $(HEADERS) tests/check_util.h
 	    -o $@ $< $(LIBOBJS) $(LDFLAGS) $(CHECK_LIBS)
 
 # unit: every tests/check_*.c is a program of its own.
-unit: $(CHECK_BINS)
+unit: $(BIN) $(CHECK_BINS)
 	@set -e; for t in $(CHECK_BINS); do echo "== $$t"; \
 	    SMTPFE=$(abspath $(BIN)) ./$$t; done
 
