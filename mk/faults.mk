@@ -10,8 +10,9 @@
 #                       new/ must hold only complete, well-formed messages
 #                       (CRASH_SESSIONS, CRASH_JOBS, CRASH_SEED override)
 #
-# The shim is built without the sanitizers: it is preloaded into the
-# plain $(BIN).
+# The shim is built without the sanitizers.  It is preloaded into a
+# dynamically linked build of the same objects ($(BIN) is static, and a
+# static program ignores LD_PRELOAD).
 
 FAULTS_PY	= tests/faults/faults.py
 CRASH_SESSIONS	?= 1000
@@ -23,14 +24,18 @@ $(O)/failshim.so: tests/faults/failshim.c | $(O)
 	    -Wstrict-prototypes -Wmissing-prototypes -O2 -g -fPIC -shared \
 	    -o $@ tests/faults/failshim.c -ldl
 
+$(O)/smtpfe-dynamic: $(LIBOBJS) $(O)/main.o
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(LIBOBJS) $(O)/main.o
+
 $(O)/spoolcheck: tests/faults/spoolcheck.c $(LIBOBJS) $(HEADERS)
 	$(CC) $(ALLCFLAGS) -I. -o $@ tests/faults/spoolcheck.c $(LIBOBJS) \
 	    $(LDFLAGS)
 
 faults: faults-matrix faults-fullfs
 
-faults-matrix: $(BIN) $(O)/failshim.so $(O)/spoolcheck
-	python3 $(FAULTS_PY) matrix --bin $(BIN) --shim $(O)/failshim.so \
+faults-matrix: $(O)/smtpfe-dynamic $(O)/failshim.so $(O)/spoolcheck
+	python3 $(FAULTS_PY) matrix --bin $(O)/smtpfe-dynamic \
+	    --shim $(O)/failshim.so \
 	    --spoolcheck $(O)/spoolcheck
 
 faults-fullfs: $(BIN) $(O)/spoolcheck
