@@ -22,8 +22,11 @@
 /* RFC 5321 4.5.3.1.5: reply line at most 512 octets, CRLF included. */
 #define SMTP_REPLY_MAX		512
 /* Our choice: socket input buffer; larger than a command line so that a
- * pipelined burst is read in few calls.  DATA is streamed through it. */
-#define IO_INBUF		8192
+ * pipelined burst is read in few calls.  DATA is streamed through it:
+ * 64 KiB reads took a 1 MB message from 2.8 to 2.2 ms CPU (bench/). */
+#define IO_INBUF		65536
+/* Our choice: the spool file's write buffer, for the same reason. */
+#define SPOOL_BUF		65536
 /* Our choice: output buffer; a full pipelined burst of replies fits. */
 #define IO_OUTBUF		8192
 /* Our choice: bytes of peer text kept for one syslog line. */

@@ -37,7 +37,7 @@ struct spool_msg {
 	int		 error;			/* errno of the first failure */
 	unsigned long long bytes;		/* written so far */
 	size_t		 blen;
-	char		 buf[8192];		/* write buffer */
+	char		 buf[SPOOL_BUF];	/* write buffer */
 };
 
 /* spool_check_space - NULL, or the 452 reply when below min_free_space */

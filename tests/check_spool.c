@@ -461,11 +461,11 @@ START_TEST(test_format_many_rcpts)
 }
 END_TEST
 
-/* Message octets of every size across the 8 KiB buffer, kept exactly. */
+/* Message octets of every size across the write buffer, kept exactly. */
 START_TEST(test_write_sizes)
 {
 	static const size_t chunks[] = { 1, 2, 7, 4095, 8191, 8192, 8193,
-	    20000, 65536 };
+	    20000, 65535, 65536, 65537 };
 	static char body[300000], got[400000];
 	char path[128];
 	size_t i, off = 0, k = 0, len, start;
@@ -790,7 +790,7 @@ END_TEST
 /* RLIMIT_FSIZE: a short write, then EFBIG (SIGXFSZ ignored): 452. */
 START_TEST(test_write_efbig)
 {
-	static char big[50000];
+	static char big[SPOOL_BUF + 50000];	/* more than one buffer */
 	struct rlimit rl = { 20000, 20000 };
 	const char *r;
 

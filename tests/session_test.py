@@ -1305,7 +1305,18 @@ def min_free_space(s):
 
 # == long lines, buffer boundaries, memory ====================================
 
-IO_INBUF = 8192
+def _inbuf():
+    """IO_INBUF as smtpfe.h defines it: the reader's buffer size."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "smtpfe.h")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "#define" and w[1] == "IO_INBUF":
+                return int(w[2])
+    raise SystemExit("session_test.py: IO_INBUF not found in smtpfe.h")
+
+
+IO_INBUF = _inbuf()
 
 
 def boundary_message(s, c, prefix_body, n, pipelined, tail=b".\r\n"):
