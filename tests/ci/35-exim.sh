@@ -22,12 +22,21 @@ need_root_and_tools apt-get dpkg debconf-set-selections inetd swaks python3 \
 make -s smtpfe
 SMTPFE_BIN=$TOP/smtpfe
 
+EXIM_USER_WAS=no
+getent passwd Debian-exim >/dev/null && EXIM_USER_WAS=yes
+
 finish() {
 	rc=$?
 	set +e
 	inetd_stop
 	swap_end exim4-daemon-light exim4-base exim4-config || rc=1
 	rm -rf /var/spool/exim4 /var/log/exim4 /etc/exim4
+	# The purge keeps the system user exim4-base made; we made it, so go.
+	if [ "$EXIM_USER_WAS" = no ] && getent passwd Debian-exim >/dev/null
+	then
+		userdel Debian-exim
+		getent group Debian-exim >/dev/null && groupdel Debian-exim
+	fi
 	e2e_cleanup
 	exit "$rc"
 }
