@@ -44,12 +44,12 @@ $(O):
 $(O)/%.o: %.c $(HEADERS) | $(O)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-# main.o compiles SYSCONFDIR in: rebuild it whenever that value changes.
+# smtpfe.o compiles SYSCONFDIR in: rebuild it whenever that value changes.
 $(O)/sysconfdir.stamp: FORCE | $(O)
 	@echo '$(SYSCONFDIR)' > $@.new; \
 	    if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
 
-$(O)/main.o: $(O)/sysconfdir.stamp
+$(O)/smtpfe.o: $(O)/sysconfdir.stamp
 
 FORCE:
 
@@ -58,8 +58,8 @@ FORCE:
 # STATIC= links dynamically; the sanitizer build must.
 STATIC	?= -static
 
-$(BIN): $(LIBOBJS) $(O)/main.o
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) $(STATIC) -o $@ $(LIBOBJS) $(O)/main.o
+$(BIN): $(LIBOBJS) $(O)/smtpfe.o
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) $(STATIC) -o $@ $(LIBOBJS) $(O)/smtpfe.o
 
 $(O)/check_%: tests/check_%.c $(LIBOBJS) $(HEADERS) tests/check_util.h
 	$(CC) $(ALLCFLAGS) -I. $(CHECK_CFLAGS) -Wno-missing-prototypes \

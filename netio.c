@@ -175,6 +175,32 @@ netio_wait_input(struct netio *io, long long ms)
 	return 0;
 }
 
+/*
+ * netio_pending - 1 when input from the client is already there: in the
+ * buffer, or readable on the descriptor at once (it is read into the
+ * buffer, so nothing is lost).  0 when none is, or the client closed.
+ * Decided at the moment a reply is about to go out, it can never fire
+ * on a client that waited for that reply (RFC 2920 section 3.1).
+ */
+int
+netio_pending(struct netio *io)
+{
+	struct pollfd pfd = { io->in, POLLIN, 0 };
+	ssize_t n;
+
+	if (io->ipos < io->ilen)
+		return 1;
+	io->ipos = io->ilen = 0;
+	if (poll(&pfd, 1, 0) != 1 || (pfd.revents & (POLLIN | POLLHUP)) == 0)
+		return 0;
+	/* Readable now, so read(2) does not block: data, or 0 at EOF. */
+	n = read(io->in, io->ibuf, sizeof(io->ibuf));
+	if (n <= 0)
+		return 0;
+	io->ilen = (size_t)n;
+	return 1;
+}
+
 /* line_take - hand out the line of LEN octets (LF included) at ipos */
 static enum line_status
 line_take(struct netio *io, size_t len, char *line, size_t *lenp)

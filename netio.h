@@ -71,6 +71,9 @@ int	netio_fill(struct netio *, long long);
 /* netio_wait_input - 1 when input arrives within MS, 0 if not, -1 EOF */
 int	netio_wait_input(struct netio *, long long);
 
+/* netio_pending - 1 when client input is already waiting (read, kept) */
+int	netio_pending(struct netio *);
+
 /* data_init - a new DATA section starts at the beginning of a line */
 void	data_init(struct data_decoder *);
 /*

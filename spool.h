@@ -26,6 +26,8 @@ struct envelope {
 	size_t		 nrcpt;
 	struct addr	 rcpt[ENVELOPE_RCPT_MAX];
 	enum body	 body;
+	int		 smtputf8;	/* MAIL carried SMTPUTF8 */
+	int		 tls;		/* received after STARTTLS */
 	time_t		 arrived;
 };
 

@@ -24,8 +24,8 @@ BENCH_PROGS	= bench/smtpfe-dynamic bench/floor bench/rsswrap
 
 # The same objects as $(BIN), linked dynamically: what the static default
 # saves per connection.
-bench/smtpfe-dynamic: $(LIBOBJS) $(O)/main.o
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(LIBOBJS) $(O)/main.o
+bench/smtpfe-dynamic: $(LIBOBJS) $(O)/smtpfe.o
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(LIBOBJS) $(O)/smtpfe.o
 
 bench/floor: bench/floor.c
 	$(CC) $(CFLAGS) -Wall -Wextra -Werror -o $@ bench/floor.c

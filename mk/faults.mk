@@ -24,8 +24,8 @@ $(O)/failshim.so: tests/faults/failshim.c | $(O)
 	    -Wstrict-prototypes -Wmissing-prototypes -O2 -g -fPIC -shared \
 	    -o $@ tests/faults/failshim.c -ldl
 
-$(O)/smtpfe-dynamic: $(LIBOBJS) $(O)/main.o
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(LIBOBJS) $(O)/main.o
+$(O)/smtpfe-dynamic: $(LIBOBJS) $(O)/smtpfe.o
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(LIBOBJS) $(O)/smtpfe.o
 
 $(O)/spoolcheck: tests/faults/spoolcheck.c $(LIBOBJS) $(HEADERS)
 	$(CC) $(ALLCFLAGS) -I. -o $@ tests/faults/spoolcheck.c $(LIBOBJS) \

@@ -9,7 +9,7 @@
 #    the code does not know.
 # 2. The SYNOPSIS of man/smtpfe.8 and the usage text the program prints
 #    name the same invocations: the same options, with the same arguments,
-#    in the same forms.  When main.c calls getopt(), its option string must
+#    in the same forms.  When smtpfe.c calls getopt(), its option string must
 #    agree too.
 # 3. The sample smtpfe.conf loads without a complaint, as shipped and with
 #    every commented-out default switched on.
@@ -157,15 +157,15 @@ opts "$tmp/synopsis" > "$tmp/synopsis.opts"
 opts "$tmp/usage" > "$tmp/usage.opts"
 compare smtpfe.8 "$tmp/synopsis.opts" usage "$tmp/usage.opts" "option"
 
-if [ -f main.c ] && grep -q 'getopt(' main.c; then
-	sed -n 's/.*getopt([^"]*"\([^"]*\)".*/\1/p' main.c | head -1 |
+if [ -f smtpfe.c ] && grep -q 'getopt(' smtpfe.c; then
+	sed -n 's/.*getopt([^"]*"\([^"]*\)".*/\1/p' smtpfe.c | head -1 |
 	    sed 's/^[+:]*//' |
 	    awk '{ for (i = 1; i <= length($0); i++) {
 		c = substr($0, i, 1)
 		if (substr($0, i + 1, 1) == ":") { print c ":"; i++ }
 		else print c } }' | sort -u > "$tmp/getopt.opts"
-	[ -s "$tmp/getopt.opts" ] || die "main.c: cannot read getopt()'s option string"
-	compare smtpfe.8 "$tmp/synopsis.opts" "getopt() in main.c" \
+	[ -s "$tmp/getopt.opts" ] || die "smtpfe.c: cannot read getopt()'s option string"
+	compare smtpfe.8 "$tmp/synopsis.opts" "getopt() in smtpfe.c" \
 	    "$tmp/getopt.opts" "option"
 fi
 

@@ -1,5 +1,5 @@
 /*
- * main.c - command line, privileges and the modes of smtpfe.
+ * smtpfe.c - command line, privileges and the modes of smtpfe.
  *
  * Kept thin and apart from the session so that every module links into
  * the tests and fuzzers without a second main().  Order matters here:
