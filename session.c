@@ -108,6 +108,7 @@ session_reset(struct session *s)
 {
 	s->env.nrcpt = 0;
 	s->env.body = BODY_NONE;
+	s->env.smtputf8 = 0;
 	s->env.sender.path[0] = '\0';
 	if (s->state > ST_HELO && s->state != ST_QUIT)
 		session_enter(s, ST_HELO);
@@ -702,6 +703,7 @@ session_run(const struct config *conf, const struct peer *peer, int in,
 	s->msg.fd = -1;
 	s->msg.tmp[0] = '\0';
 	s->env.helo[0] = '\0';
+	s->env.tls = 0;
 	(void)str_copy(s->env.client, s->peer.text, sizeof(s->env.client));
 	session_reset(s);
 	netio_init(&s->io, in, out, conf->timeout, conf->session_timeout);

@@ -160,6 +160,8 @@ spool_envelope(struct spool_msg *m, const struct envelope *env)
 	if (env->body != BODY_NONE && spool_line(m, "Body",
 	    env->body == BODY_8BITMIME ? "8BITMIME" : "7BIT") == -1)
 		return -1;
+	if (env->smtputf8 && spool_line(m, "Smtputf8", "yes") == -1)
+		return -1;
 	if (spool_line(m, "Arrived", when) == -1)
 		return -1;
 	return spool_write(m, "\n", 1);
@@ -185,6 +187,21 @@ rfc5322_date(char *buf, size_t size, time_t t)
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
+/*
+ * received_with - the protocol word of the Received: header (RFC 3848,
+ * RFC 6531 section 3.7.4): SMTP or ESMTP, UTF8SMTP for an SMTPUTF8
+ * transaction, an S appended after STARTTLS.
+ */
+static const char *
+received_with(const struct envelope *env, int esmtp)
+{
+	if (env->smtputf8)
+		return env->tls ? "UTF8SMTPS" : "UTF8SMTP";
+	if (esmtp)
+		return env->tls ? "ESMTPS" : "ESMTP";
+	return env->tls ? "SMTPS" : "SMTP";
+}
+
 /* spool_received - our Received: header, first line of the message */
 int
 spool_received(struct spool_msg *m, const struct envelope *env,
@@ -198,7 +215,7 @@ spool_received(struct spool_msg *m, const struct envelope *env,
 	n = snprintf(hdr, sizeof(hdr), "Received: from %s (%s [%s])\n"
 	    "        by %s (smtpfe) with %s id %s\n"
 	    "        for %s; %s\n", env->helo, env->helo, env->client,
-	    hostname, esmtp ? "ESMTP" : "SMTP", m->id,
+	    hostname, received_with(env, esmtp), m->id,
 	    env->nrcpt > 0 ? env->rcpt[0].path : "<>", date);
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return -1;
