@@ -522,7 +522,7 @@ config_defaults(struct config *c)
 	c->nrelay = sizeof(conf_default_relay) / sizeof(conf_default_relay[0]);
 	c->max_message_size = 10485760;
 	c->max_recipients = 100;
-	c->max_errors = 10;
+	c->max_errors = 20;
 	c->max_junk_commands = 100;
 	c->max_messages = 100;
 	c->timeout = 300;

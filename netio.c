@@ -277,6 +277,7 @@ data_init(struct data_decoder *d)
 {
 	d->state = DATA_BOL;
 	d->bad_eol = 0;
+	d->nul = 0;
 	d->size = 0;
 }
 
@@ -373,6 +374,11 @@ data_decode(struct data_decoder *d, const char *in, size_t len, char *out,
 			break;
 		}
 	}
+	/* RFC 5322 forbids NUL; next to a dot it is a smuggling probe.  Every
+	 * octet of a line reaches OUT (stuffing dots aside), so OUT is
+	 * where to look. */
+	if (!d->nul && o > 0 && memchr(out, '\0', o) != NULL)
+		d->nul = 1;
 	*outlen = o;
 	return i;
 }

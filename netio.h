@@ -52,6 +52,7 @@ enum data_state {
 struct data_decoder {
 	enum data_state	 state;
 	int		 bad_eol;	/* a bare CR or bare LF was seen */
+	int		 nul;		/* a NUL octet was seen */
 	unsigned long long size;	/* octets in CRLF form, unstuffed */
 };
 

@@ -62,6 +62,7 @@ struct session {
 struct command {
 	const char	*name;
 	int		 junk;		/* counts toward max_junk_commands */
+	int		 group_end;	/* ends a pipelined group (RFC 2920) */
 	const char	*(*check)(struct session *, const char *);
 	void		 (*proceed)(struct session *, const char *);
 };
@@ -392,6 +393,8 @@ data_verdict(struct session *s)
 	if (s->dd.bad_eol)
 		r = "550 5.6.0 Bare CR or LF in message; lines must end with "
 		    "CRLF";
+	else if (s->dd.nul)
+		r = "550 5.6.0 NUL octet in message";
 	else if (s->dd.size > s->conf->max_message_size)
 		r = "552 5.3.4 Message exceeds max_message_size";
 	else if ((r = mime_verdict(&s->mime)) != NULL)
@@ -463,6 +466,8 @@ cmd_data(struct session *s, const char *arg)
 		(void)snprintf(buf, sizeof(buf), "250 2.0.0 queued as %s",
 		    s->msg.id);
 		r = buf;
+		/* max_errors counts errors since the last accepted message. */
+		s->nerrors = 0;
 	}
 	log_summary(s, r);
 	netio_reply(&s->io, r);
@@ -544,32 +549,32 @@ cmd_notoffered(struct session *s, const char *arg)
 }
 
 static const struct command commands[] = {
-	{ "HELO",	0, NULL,	cmd_helo },
-	{ "EHLO",	0, NULL,	cmd_ehlo },
-	{ "MAIL",	0, need_helo,	cmd_mail },
-	{ "RCPT",	0, need_mail,	cmd_rcpt },
-	{ "DATA",	0, need_rcpt,	cmd_data },
-	{ "RSET",	1, no_arg,	cmd_rset },
-	{ "NOOP",	1, NULL,	cmd_noop },
-	{ "VRFY",	1, NULL,	cmd_vrfy },
-	{ "EXPN",	0, NULL,	cmd_expn },
-	{ "HELP",	1, NULL,	cmd_help },
-	{ "QUIT",	0, no_arg,	cmd_quit },
-	{ "DEBUG",	0, NULL,	cmd_backdoor },
-	{ "WIZ",	0, NULL,	cmd_backdoor },
-	{ "SHELL",	0, NULL,	cmd_backdoor },
-	{ "STARTTLS",	0, NULL,	cmd_notoffered },
-	{ "AUTH",	0, NULL,	cmd_notoffered },
-	{ "BDAT",	0, NULL,	cmd_notoffered },
-	{ "TURN",	0, NULL,	cmd_notoffered },
-	{ "ATRN",	0, NULL,	cmd_notoffered },
-	{ "ETRN",	0, NULL,	cmd_notoffered },
-	{ "SEND",	0, NULL,	cmd_notoffered },
-	{ "SOML",	0, NULL,	cmd_notoffered },
-	{ "SAML",	0, NULL,	cmd_notoffered },
-	{ "XCLIENT",	0, NULL,	cmd_notoffered },
-	{ "XFORWARD",	0, NULL,	cmd_notoffered },
-	{ NULL,		0, NULL,	NULL }
+	{ "HELO",	0, 1, NULL,		cmd_helo },
+	{ "EHLO",	0, 1, NULL,		cmd_ehlo },
+	{ "MAIL",	0, 0, need_helo,	cmd_mail },
+	{ "RCPT",	0, 0, need_mail,	cmd_rcpt },
+	{ "DATA",	0, 1, need_rcpt,	cmd_data },
+	{ "RSET",	1, 0, no_arg,		cmd_rset },
+	{ "NOOP",	1, 1, NULL,		cmd_noop },
+	{ "VRFY",	1, 1, NULL,		cmd_vrfy },
+	{ "EXPN",	0, 1, NULL,		cmd_expn },
+	{ "HELP",	1, 0, NULL,		cmd_help },
+	{ "QUIT",	0, 0, no_arg,		cmd_quit },
+	{ "DEBUG",	0, 0, NULL,		cmd_backdoor },
+	{ "WIZ",	0, 0, NULL,		cmd_backdoor },
+	{ "SHELL",	0, 0, NULL,		cmd_backdoor },
+	{ "STARTTLS",	0, 0, NULL,		cmd_notoffered },
+	{ "AUTH",	0, 0, NULL,		cmd_notoffered },
+	{ "BDAT",	0, 0, NULL,		cmd_notoffered },
+	{ "TURN",	0, 0, NULL,		cmd_notoffered },
+	{ "ATRN",	0, 0, NULL,		cmd_notoffered },
+	{ "ETRN",	0, 0, NULL,		cmd_notoffered },
+	{ "SEND",	0, 0, NULL,		cmd_notoffered },
+	{ "SOML",	0, 0, NULL,		cmd_notoffered },
+	{ "SAML",	0, 0, NULL,		cmd_notoffered },
+	{ "XCLIENT",	0, 0, NULL,		cmd_notoffered },
+	{ "XFORWARD",	0, 0, NULL,		cmd_notoffered },
+	{ NULL,		0, 0, NULL,		NULL }
 };
 
 /* command_find - the table row for the verb that starts LINE */
@@ -584,6 +589,36 @@ command_find(const char *line, const char **arg)
 		if (strlen(c->name) == n && str_ncasecmp(line, c->name, n) == 0)
 			return c;
 	return NULL;
+}
+
+/*
+ * pipelining_refused - RFC 2920 section 3.1: a command that ends a group
+ * (EHLO, HELO, DATA, VRFY, EXPN, NOOP) must be the last one before the
+ * client waits.  Input already there when its reply is about to go out
+ * was sent before the client saw that reply; from a client that is not a
+ * relay client it gets 554 instead, and the session ends (Postfix's
+ * smtpd_forbid_unauth_pipelining).  A client that waited has sent nothing
+ * yet, so this can never fire on it.  -b reads a pipe: never applied.
+ */
+static int
+pipelining_refused(struct session *s, const struct command *c)
+{
+	char what[PIPELINE_LOG_MAX * 4 + 1];
+	struct netio *io = &s->io;
+	size_t n;
+
+	if (!c->group_end || s->relay || s->mode == SESSION_TEST ||
+	    !netio_pending(io))
+		return 0;
+	n = io->ilen - io->ipos;
+	str_escape(what, sizeof(what), io->ibuf + io->ipos,
+	    n < PIPELINE_LOG_MAX ? n : PIPELINE_LOG_MAX);
+	session_log(s, LOG_NOTICE, "improper pipelining from %s after %s: "
+	    "\"%s\"", s->peer.text, c->name, what);
+	netio_reply(io, "554 5.5.0 Protocol error: commands sent before the "
+	    "reply to the last one (RFC 2920)");
+	session_enter(s, ST_QUIT);
+	return 1;
 }
 
 /* session_command - run one command line */
@@ -602,6 +637,8 @@ session_command(struct session *s)
 		reply(s, "500 5.5.2 Command unrecognized");
 		return;
 	}
+	if (pipelining_refused(s, c))
+		return;
 	if (c->junk && ++s->njunk > s->conf->max_junk_commands) {
 		session_log(s, LOG_NOTICE, "too many NOOP/RSET/VRFY/HELP from "
 		    "%s (max_junk_commands)", s->peer.text);

@@ -32,6 +32,8 @@
 #define IO_OUTBUF		8192
 /* Our choice: bytes of peer text kept for one syslog line. */
 #define LOG_TEXT_MAX		200
+/* SPEC (RFC 2920 refusal): octets of unexpected input shown in the log. */
+#define PIPELINE_LOG_MAX	100
 /* Our choice: a spool id, "<time>.<pid>.<random>" with room to spare. */
 #define SPOOL_ID_MAX		64
 
@@ -41,6 +43,8 @@ int	parse_number(const char *, unsigned long long, unsigned long long *);
 int	str_copy(char *, const char *, size_t);
 /* str_printable - copy peer text for a log line: unprintables become '?' */
 void	str_printable(char *, size_t, const char *, size_t);
+/* str_escape - copy peer text for a log line, control octets escaped */
+void	str_escape(char *, size_t, const char *, size_t);
 /* ascii_lower - ASCII-only lower case, never locale-dependent */
 int	ascii_lower(int);
 /* str_casecmp - ASCII-only case-insensitive compare */

@@ -59,6 +59,60 @@ str_printable(char *dst, size_t size, const char *src, size_t len)
 	dst[i] = '\0';
 }
 
+/* escape_one - the escaped form of octet C in E; its length */
+static size_t
+escape_one(unsigned char c, char e[4])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c < 0x7f && c != '\\') {
+		e[0] = (char)c;
+		return 1;
+	}
+	e[0] = '\\';
+	switch (c) {
+	case '\r':
+		e[1] = 'r';
+		return 2;
+	case '\n':
+		e[1] = 'n';
+		return 2;
+	case '\t':
+		e[1] = 't';
+		return 2;
+	case '\\':
+		e[1] = '\\';
+		return 2;
+	}
+	e[1] = 'x';
+	e[2] = hex[c >> 4];
+	e[3] = hex[c & 15];
+	return 4;
+}
+
+/*
+ * str_escape - copy peer text for a log line with its control octets
+ * visible: CR, LF and TAB as \r \n \t, other unprintables as \xHH, a
+ * backslash doubled.  An escape that would not fit is left out whole.
+ */
+void
+str_escape(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i, n, o = 0;
+	char e[4];
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		n = escape_one((unsigned char)src[i], e);
+		if (o + n + 1 > size)
+			break;
+		memcpy(dst + o, e, n);
+		o += n;
+	}
+	dst[o] = '\0';
+}
+
 /* ascii_lower - ASCII-only lower case, never locale-dependent */
 int
 ascii_lower(int c)

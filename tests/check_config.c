@@ -127,7 +127,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(c.rcptmap.base);
 	ck_assert_uint_eq(c.max_message_size, 10485760);
 	ck_assert_uint_eq(c.max_recipients, 100);
-	ck_assert_uint_eq(c.max_errors, 10);
+	ck_assert_uint_eq(c.max_errors, 20);
 	ck_assert_uint_eq(c.max_junk_commands, 100);
 	ck_assert_uint_eq(c.max_messages, 100);
 	ck_assert_uint_eq(c.timeout, 300);
@@ -445,7 +445,7 @@ START_TEST(test_nul_octet)
 	write_file(conf_path, text, sizeof(text) - 1);
 	ck_assert_int_eq(config_load(&c, conf_path, collect, &rep), 1);
 	expect_report(0, 2, "NUL octet in line");
-	ck_assert_uint_eq(c.max_errors, 10);
+	ck_assert_uint_eq(c.max_errors, 20);
 	ck_assert_uint_eq(c.max_messages, 8);
 	config_free(&c);
 }

@@ -274,6 +274,38 @@ START_TEST(test_data)
 }
 END_TEST
 
+/* NUL anywhere, smtpsmug's two probes among them: flagged, never an end. */
+static const struct nul_case {
+	const char	*in;
+	size_t		 inlen;
+	int		 nul;
+	int		 end;
+} nul_cases[] = {
+	{ S("a\r\n\0.\r\n" SMUGGLE "\r\n.\r\n"), 1, 1 },
+	{ S("a\r\n.\0\r\n" SMUGGLE "\r\n.\r\n"), 1, 1 },
+	{ S("\0\r\n.\r\n"), 1, 1 },
+	{ S("ab\0cd\r\n.\r\n"), 1, 1 },
+	{ S("..\0\r\n.\r\n"), 1, 1 },
+	{ S("abc\r\n.\r\n\0"), 0, 1 },	/* after the end: not the message */
+	{ S("abc\r\n\0"), 1, 0 },
+	{ S("abc\x01\xff\r\n.\r\n"), 0, 1 },
+};
+
+START_TEST(test_data_nul)
+{
+	const struct nul_case *c = &nul_cases[_i / 2];
+	struct data_decoder d;
+	char out[1024];
+	size_t outlen;
+
+	data_init(&d);
+	(void)decode(&d, c->in, c->inlen, (_i % 2) ? 1 : 1000, out, &outlen);
+	ck_assert_int_eq(d.nul, c->nul);
+	ck_assert_int_eq(d.state == DATA_END, c->end);
+	ck_assert_int_eq(d.bad_eol, 0);
+}
+END_TEST
+
 /* A line as long as the input buffer, then ".\r\n", does not end DATA. */
 START_TEST(test_data_buffer_line)
 {
@@ -300,7 +332,7 @@ END_TEST
  */
 START_TEST(test_data_splits)
 {
-	static const char alphabet[] = ".\r\nab";
+	static const char alphabet[] = ".\r\nab\0";
 	static char in[2048], out1[2048], out2[2048], piece[2048];
 	unsigned int seed = 12345u + (unsigned int)_i;
 	int round;
@@ -311,7 +343,7 @@ START_TEST(test_data_splits)
 		size_t n1, n2 = 0, off = 0, used1;
 
 		for (i = 0; i < len; i++)
-			in[i] = alphabet[rand_r(&seed) % 5];
+			in[i] = alphabet[rand_r(&seed) % 6];
 		data_init(&d1);
 		data_init(&d2);
 		memcpy(piece, in, len);
@@ -329,6 +361,7 @@ START_TEST(test_data_splits)
 		ck_assert_uint_eq(used1, off);
 		ck_assert_int_eq(d1.state, d2.state);
 		ck_assert_int_eq(d1.bad_eol, d2.bad_eol);
+		ck_assert_int_eq(d1.nul, d2.nul);
 		ck_assert_uint_eq(d1.size, d2.size);
 		ck_assert_uint_eq(n1, n2);
 		ck_assert(memcmp(out1, out2, n1) == 0);
@@ -353,6 +386,8 @@ netio_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_loop_test(tc, test_data, 0,
 	    2 * (int)(sizeof(data_cases) / sizeof(data_cases[0])));
+	tcase_add_loop_test(tc, test_data_nul, 0,
+	    2 * (int)(sizeof(nul_cases) / sizeof(nul_cases[0])));
 	tcase_add_test(tc, test_data_buffer_line);
 	tcase_add_loop_test(tc, test_data_splits, 0, 10);
 	suite_add_tcase(s, tc);

@@ -45,6 +45,7 @@ GROUPS = {
                        "max_recipients": "5", "max_messages": "4",
                        "max_received": "5", "max_junk_commands": "50"}),
     "limits": dict(conf={"max_errors": "3", "max_junk_commands": "4"}),
+    "errdefault": dict(conf={"max_junk_commands": "50"}),
     "rcptfile": dict(conf={"local_domains": "example.org, catchall.example"},
                      recipients=RCPT_LIST),
     "greet": dict(conf={"greet_pause": "1000"}),
@@ -635,7 +636,9 @@ def cr_cr_lf_in_data(s):
 SMUGGLE = (b"MAIL FROM:<evil@x>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
            b"smuggled\r\n.\r\n")
 SMUGGLE_ENDS = [b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n", b"\r\n.\r",
-                b"\r.\n", b"\r.\r", b"\n.\r"]
+                b"\r.\n", b"\r.\r", b"\n.\r",
+                # smtpsmug's two NUL probes: a NUL next to the dot
+                b"\r\n\x00.\r\n", b"\r\n.\x00\r\n"]
 
 
 @test("main")
@@ -674,6 +677,170 @@ def smtp_smuggling(s):
         s.assert_nothing_spooled("smuggling %r: " % end)
 
 
+def nul_case(s, data, what):
+    s.clean_spool()
+    c = s.session()
+    c.ehlo()
+    c.cmd("MAIL FROM:<a@example.net>", 250, "2.1.0")
+    c.cmd("RCPT TO:<x@example.org>", 250, "2.1.5")
+    r = send_data(c, data)
+    c.check(r, 550, "5.6.0", what)
+    in_step(c)
+    c.quit()
+    s.wait_idle()
+    s.assert_nothing_spooled(what + ": ")
+    s.assert_tmp_empty(what + ": ")
+
+
+@test("main")
+def nul_in_data(s):
+    nul_case(s, b"Subject: x\r\n\r\nab\x00cd\r\n", "NUL inside a line")
+    nul_case(s, b"\x00Subject: x\r\n\r\nbody\r\n", "NUL first octet")
+    nul_case(s, b"Subject: x\r\n\r\nbody\r\n\x00\r\n", "a line of one NUL")
+    nul_case(s, b"Subject: x\r\n\r\nbody\r\n..\x00\r\n",
+             "NUL after a stuffed dot")
+
+
+@test("main")
+def nul_free_message_accepted(s):
+    """The NUL check does not refuse the octets around it: 0x01 and 0xff
+    pass (8BITMIME; SPEC says bytes as sent)."""
+    s.clean_spool()
+    c = s.session()
+    c.ehlo()
+    body = b"Subject: x\n\n\x01\xff.\x7f\n"
+    sid = transaction(c, "a@example.net", ["x@example.org"], body)
+    c.quit()
+    check_one_spooled(s, sid, client="127.0.0.1", helo="client.example",
+                      sender="a@example.net", rcpts=["x@example.org"],
+                      body_lf=body)
+
+
+# == RFC 2920 section 3.1: commands that end a pipelined group ================
+
+GROUP_ENDERS = [("EHLO client.example", None), ("HELO client.example", None),
+                ("NOOP", None), ("VRFY postmaster", None),
+                ("EXPN staff", None), ("DATA", "rcpt")]
+
+
+def expect_554_closed(c, what):
+    r = c.reply(what=what)
+    c.check(r, 554, "5.5.0", what)
+    c.expect_closed(what="after 554 5.5.0 (%s): " % what)
+
+
+@test("main")
+def pipelining_group_end_refused(s):
+    """Each command that ends a group, with more input behind it in the
+    same write, from a non-relay client: 554 5.5.0 instead of its reply,
+    whatever it would have been, and the close; the input behind it is
+    never executed."""
+    for line, setup in GROUP_ENDERS:
+        s.clean_spool()
+        c = s.session(src=NONRELAY)
+        if not line.startswith(("EHLO", "HELO")):
+            c.ehlo()
+        if setup == "rcpt":
+            c.cmd("MAIL FROM:<a@example.net>", 250, "2.1.0")
+            c.cmd("RCPT TO:<x@example.org>", 250, "2.1.5")
+        c.send(line.encode() + b"\r\nMAIL FROM:<b@example.net>\r\n")
+        expect_554_closed(c, "%s with MAIL behind it" % line.split()[0])
+        s.wait_idle()
+        s.assert_nothing_spooled(line + ": ")
+
+
+@test("main")
+def pipelining_group_end_refused_whatever_reply(s):
+    """A HELO with a bad argument would get 501; an EXPN 502; a DATA with
+    no recipient 503: all become 554 when input is waiting behind them."""
+    for line in ("HELO bad..name", "EXPN x", "DATA"):
+        c = s.session(src=NONRELAY)
+        if line != "HELO bad..name":
+            c.ehlo()
+        c.send(line.encode() + b"\r\nNOOP\r\n")
+        expect_554_closed(c, line)
+
+
+@test("main")
+def pipelining_smtpsmug_probe(s):
+    """smtpsmug's "pipelining" probe: a whole transaction, message and QUIT
+    in one write without waiting for any reply."""
+    s.clean_spool()
+    c = s.session(src=NONRELAY)
+    c.send(b"EHLO client.example\r\nMAIL FROM:<a@example.net>\r\n"
+           b"RCPT TO:<x@example.org>\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n"
+           b".\r\nQUIT\r\n")
+    expect_554_closed(c, "EHLO followed by a whole transaction")
+    s.wait_idle()
+    s.assert_nothing_spooled("smtpsmug pipelining probe: ")
+    # The same once EHLO was answered: DATA with the message behind it.
+    c = s.session(src=NONRELAY)
+    c.ehlo()
+    c.send(b"MAIL FROM:<a@example.net>\r\nRCPT TO:<x@example.org>\r\n"
+           b"DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+    c.expect(250, "2.1.0")
+    c.expect(250, "2.1.5")
+    expect_554_closed(c, "DATA followed by the message")
+    s.wait_idle()
+    s.assert_nothing_spooled("DATA with the message behind it: ")
+
+
+@test("main")
+def pipelining_legitimate_groups(s):
+    """What RFC 2920 allows is never hit: MAIL, RCPTs and DATA in one
+    write, the message then "." and QUIT in one write, RSET and MAIL in one
+    write, from a non-relay client."""
+    s.clean_spool()
+    c = s.session(src=NONRELAY)
+    c.ehlo()
+    c.send(b"RSET\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<x@example.org>\r\n"
+           b"RCPT TO:<y@example.org>\r\nDATA\r\n")
+    c.expect(250, "2.0.0")
+    c.expect(250, "2.1.0")
+    c.expect(250, "2.1.5")
+    c.expect(250, "2.1.5")
+    c.expect(354)
+    c.send(dot_stuff(BODY_SIMPLE) + b".\r\nMAIL FROM:<b@example.net>\r\n"
+           b"RCPT TO:<x@example.org>\r\nDATA\r\n")
+    queued_id(c, c.reply())
+    c.expect(250, "2.1.0")
+    c.expect(250, "2.1.5")
+    c.expect(354)
+    c.send(dot_stuff(BODY_SIMPLE) + b".\r\nQUIT\r\n")
+    queued_id(c, c.reply())
+    c.expect(221, "2.0.0")
+    c.expect_closed()
+    s.wait_idle()
+    if len(s.files("new")) != 2:
+        fail("two messages expected in new/, found %s" % s.files("new"))
+
+
+@test("main")
+def pipelining_relay_client_exempt(s):
+    """Relay clients (relay_networks) may pipeline past group ends."""
+    c = s.session()
+    c.send(b"EHLO client.example\r\nNOOP\r\nVRFY x\r\nNOOP\r\n")
+    r = c.reply(what="EHLO reply")
+    c.check(r, 250, None, "EHLO from a relay client")
+    c.expect(250, "2.0.0")
+    c.expect(252, "2.5.2")
+    c.expect(250, "2.0.0")
+    c.quit()
+
+
+@test("main")
+def pipelining_waiting_client_never_hit(s):
+    """Every group end answered normally when the client waits, even with
+    the next command sent a moment after the reply."""
+    c = s.session(src=NONRELAY)
+    for i in range(3):
+        c.ehlo()
+        c.cmd("NOOP", 250, "2.0.0")
+        c.cmd("VRFY x", 252, "2.5.2")
+        time.sleep(0.05)
+    c.quit()
+
+
 @test("main")
 def pipelining_transactions(s):
     c = s.session()
@@ -710,16 +877,18 @@ def pipelining_transactions(s):
 def pipelining_failed_rcpt(s):
     c = s.session(src=NONRELAY)
     c.ehlo()
+    # RFC 2920: DATA ends the group; the message waits for the 354, and
+    # "." and QUIT may go together.
     c.send(b"MAIL FROM:<a@example.net>\r\nRCPT TO:<ok1@example.org>\r\n"
            b"RCPT TO:<x@elsewhere.example>\r\nRCPT TO:<ok2@example.org>\r\n"
-           b"DATA\r\n" + dot_stuff(BODY_SIMPLE) + b".\r\nNOOP\r\nQUIT\r\n")
+           b"DATA\r\n")
     c.expect(250, "2.1.0")
     c.expect(250, "2.1.5")
     c.expect(554, "5.7.1")
     c.expect(250, "2.1.5")
     c.expect(354)
+    c.send(dot_stuff(BODY_SIMPLE) + b".\r\nQUIT\r\n")
     sid = queued_id(c, c.reply())
-    c.expect(250, "2.0.0")
     c.expect(221, "2.0.0")
     c.expect_closed()
     check_one_spooled(s, sid, client="127.0.0.2", helo="client.example",
@@ -1017,6 +1186,70 @@ def max_received_body_not_counted(s):
 
 
 # == limits ===================================================================
+
+
+def error_until_421(c, limit, what):
+    """Send unknown commands; the 421 4.7.0 must follow the LIMIT-th
+    error reply, not before."""
+    for i in range(1, limit + 1):
+        c.send(b"XYZZY%d\r\n" % i)
+        r = c.reply(timeout=5, what="%s: the reply to error %d" % (what, i))
+        c.check(r, 500, "5.5.2", "%s: error %d" % (what, i))
+        if i < limit:
+            continue
+        r = c.reply(timeout=5, what="%s: the 421 after error %d" % (what, i))
+        c.check(r, 421, "4.7.0", "%s: max_errors reached" % what)
+        c.expect_closed(what="%s: after 421 4.7.0: " % what)
+
+
+@test("errdefault")
+def max_errors_default_20(s):
+    """SPEC: max_errors defaults to 20: 19 errors leave the session
+    usable; the 20th reply is followed by 421 4.7.0 and the close."""
+    c = s.session(src=NONRELAY)
+    c.ehlo()
+    for i in range(19):
+        c.cmd("XYZZY", 500, "5.5.2", timeout=5)
+    c.cmd("RSET", 250, "2.0.0")
+    c.send(b"XYZZY\r\n")
+    c.expect(500, "5.5.2", "the 20th error", timeout=5)
+    c.expect(421, "4.7.0", "max_errors = 20 reached", timeout=5)
+    c.expect_closed()
+
+
+@test("limits")
+def max_errors_starts_over_after_accepted_message(s):
+    """The count starts over when a message is accepted: with
+    max_errors = 3, two errors, a message, two errors: still served; a
+    refused message (5xx at the end of DATA) does not start it over."""
+    s.clean_spool()
+    c = s.session(src=NONRELAY)
+    c.ehlo()
+    for _ in range(2):
+        c.cmd("XYZZY", 500, "5.5.2")
+    transaction(c, "a@example.net", ["x@example.org"], BODY_SIMPLE)
+    for _ in range(2):
+        c.cmd("XYZZY", 500, "5.5.2", timeout=5)
+    c.cmd("MAIL FROM:<a@example.net>", 250, "2.1.0")
+    c.cmd("RCPT TO:<x@example.org>", 250, "2.1.5")
+    c.cmd("DATA", 354)
+    c.send(b"bare\nLF\r\n.\r\n")
+    c.expect(550, "5.6.0", "a refused message")
+    c.send(b"XYZZY\r\n")
+    c.expect(500, "5.5.2", "the third error since the accepted message",
+             timeout=5)
+    c.expect(421, "4.7.0", "max_errors reached; the refused message did not "
+             "reset the count", timeout=5)
+    c.expect_closed()
+
+
+@test("limits")
+def max_errors_exact_after_reset(s):
+    c = s.session(src=NONRELAY)
+    c.ehlo()
+    c.cmd("XYZZY", 500, "5.5.2")
+    transaction(c, "a@example.net", ["x@example.org"], BODY_SIMPLE)
+    error_until_421(c, 3, "after an accepted message")
 
 
 @test("limits")
