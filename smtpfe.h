@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define SMTPFE_VERSION		"1.0"
+#define SMTPFE_VERSION		"2.0"
 
 /* RFC 5321 4.5.3.1.1: local part at most 64 octets. */
 #define SMTP_LOCAL_MAX		64
