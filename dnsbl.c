@@ -616,6 +616,18 @@ dnsbl_done(const struct dnsbl *d)
 	return 1;
 }
 
+/* dnsbl_answered - 1 when no query is left without an answer */
+static int
+dnsbl_answered(const struct dnsbl *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nq; i++)
+		if (d->q[i].verdict == DNSBL_PENDING)
+			return 0;
+	return 1;
+}
+
 /*
  * wait_end - give up on what is left: timeouts, or failures on ERR.  When
  * a listing is already certain, the zones after it stay unanswered.
@@ -640,13 +652,13 @@ wait_end(struct dnsbl *d, int err)
 
 /* dnsbl_wait - see dnsbl.h */
 void
-dnsbl_wait(struct dnsbl *d)
+dnsbl_wait(struct dnsbl *d, int all)
 {
 	unsigned char pkt[DNSBL_PACKET_MAX];
 	long long left;
 	ssize_t n;
 
-	while (d->fd != -1 && !dnsbl_done(d) &&
+	while (d->fd != -1 && !(all ? dnsbl_answered(d) : dnsbl_done(d)) &&
 	    (left = d->deadline - now_ms()) > 0) {
 		struct pollfd pfd = { d->fd, POLLIN, 0 };
 

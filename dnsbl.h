@@ -98,11 +98,11 @@ int	dnsbl_take(struct dnsbl *, const unsigned char *, size_t);
 /* dnsbl_done - 1 when the verdict cannot change any more */
 int	dnsbl_done(const struct dnsbl *);
 /*
- * dnsbl_wait - read answers until the verdict is known or the deadline
- * passed (poll and read only: the sandbox allows nothing else), then
+ * dnsbl_wait - read answers until the verdict is known (with ALL, until
+ * every zone answered: -b explains them all) or the deadline passed (poll and read only: the sandbox allows nothing else), then
  * close the socket; unanswered queries become DNSBL_TIMEOUT.
  */
-void	dnsbl_wait(struct dnsbl *);
+void	dnsbl_wait(struct dnsbl *, int);
 /* dnsbl_listing - the first zone, in configured order, that lists PEER */
 const struct dnsbl_query *dnsbl_listing(const struct dnsbl *);
 

@@ -309,7 +309,7 @@ dnsbl_await(struct session *s)
 
 	if (s->dns == NULL)
 		return;
-	dnsbl_wait(s->dns);
+	dnsbl_wait(s->dns, 0);
 	dnsbl_explain(s->dns, &s->peer, 0, dnsbl_say, s);
 	if ((q = dnsbl_listing(s->dns)) != NULL)
 		(void)dnsbl_refusal(s->peer.dnsbl, sizeof(s->peer.dnsbl),

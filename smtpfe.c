@@ -239,7 +239,7 @@ dnsbl_explain_now(const struct config *conf, struct peer *peer)
 	}
 	(void)fprintf(stderr, ">>> dnsbl: asking %s about %s in %zu zone%s\n",
 	    dns.resolver, peer->text, dns.nq, dns.nq == 1 ? "" : "s");
-	dnsbl_wait(&dns);
+	dnsbl_wait(&dns, 1);
 	dnsbl_explain(&dns, peer, 1, dnsbl_print, NULL);
 	if ((q = dnsbl_listing(&dns)) == NULL) {
 		(void)fprintf(stderr, ">>> dnsbl: %s is not listed: RCPT is "
