@@ -432,13 +432,11 @@ dnsbl_parse(const unsigned char *pkt, size_t len, struct dnsbl_query *q)
 	if ((flags & DNS_QR) == 0 || (flags & 0x7800) != 0 ||
 	    !question_ok(pkt, len, q, &pos))
 		return DNSBL_PENDING;
-	q->rcode = (int)(flags & 0x000f);
-	if (flags & DNS_TC)
+	/* A truncated answer may stop anywhere: it says "error" as it is. */
+	if (flags & DNS_TC) {
+		q->rcode = (int)(flags & 0x000f);
 		return DNSBL_FAILED;
-	if (q->rcode == DNS_NXDOMAIN)
-		return DNSBL_CLEAN;
-	if (q->rcode != 0)
-		return DNSBL_FAILED;
+	}
 	memset(&w, 0, sizeof(w));
 	memcpy(w.name, q->qname, q->qlen);
 	w.nlen = q->qlen;
@@ -447,6 +445,11 @@ dnsbl_parse(const unsigned char *pkt, size_t len, struct dnsbl_query *q)
 	for (i = 0; i < ancount; i++)
 		if (walk_rr(pkt, len, &pos, &w) == -1)
 			return DNSBL_PENDING;
+	q->rcode = (int)(flags & 0x000f);
+	if (q->rcode == DNS_NXDOMAIN)
+		return DNSBL_CLEAN;
+	if (q->rcode != 0)
+		return DNSBL_FAILED;
 	memcpy(q->answer, w.a, 4);
 	return w.verdict;
 }
