@@ -16,6 +16,7 @@
 
 #include "confcheck.h"
 #include "config.h"
+#include "dnsbl.h"
 
 struct tally {
 	const char	*path;
@@ -130,6 +131,36 @@ check_sendmail(struct tally *t, const struct config *conf,
 	problem(t, msg);
 }
 
+/*
+ * check_dnsbl - with dnsbl set and dns_resolver not, the resolver comes
+ * from resolv.conf at each session's start: it must be there and usable.
+ * (The zones' and dns_resolver's syntax is config_load's to judge.)
+ */
+static void
+check_dnsbl(struct tally *t, const struct config *conf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char ns[DNSBL_RESOLVER_MAX], msg[256];
+
+	if (conf->ndnsbl == 0 || conf->dns_resolver[0] != '\0')
+		return;
+	if (dnsbl_resolv_conf(DNSBL_RESOLV_CONF, ns, sizeof(ns)) == -1)
+		(void)snprintf(msg, sizeof(msg), "dnsbl: dns_resolver is unset "
+		    "and " DNSBL_RESOLV_CONF " has no readable nameserver line");
+	else if (dnsbl_resolver_parse(ns, &ss, &len) == -1)
+		(void)snprintf(msg, sizeof(msg), "dnsbl: dns_resolver is unset "
+		    "and the first nameserver of " DNSBL_RESOLV_CONF " is not "
+		    "an address: \"%.64s\"", ns);
+	else {
+		(void)printf("smtpfe: dnsbl: %zu zone%s, asked of %s (from "
+		    DNSBL_RESOLV_CONF ")\n", conf->ndnsbl, conf->ndnsbl == 1 ?
+		    "" : "s", ns);
+		return;
+	}
+	problem(t, msg);
+}
+
 /* confcheck - print every problem on stderr; 0, or 78 (EX_CONFIG) */
 int
 confcheck(const char *path)
@@ -159,6 +190,7 @@ confcheck(const char *path)
 	check_space(&t, &conf);
 	check_relay(&t, &conf);
 	check_sendmail(&t, &conf, pw);
+	check_dnsbl(&t, &conf);
 	if (t.errors == 0)
 		(void)printf("smtpfe: %s: ok\n", path);
 	return t.errors == 0 ? 0 : EX_CONFIG;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dnsbl.h"
 #include "policy.h"
 #include "smtpfe.h"
 
@@ -45,7 +46,9 @@ enum conf_type {
 	CT_ACCEPT,		/* reject | accept */
 	CT_NUMBER,		/* a decimal in [min, max] */
 	CT_DOMAINS,		/* local_domains */
-	CT_NETWORKS		/* relay_networks */
+	CT_NETWORKS,		/* relay_networks */
+	CT_ZONES,		/* dnsbl */
+	CT_RESOLVER		/* dns_resolver */
 };
 
 struct conf_key {
@@ -90,6 +93,8 @@ static const struct conf_key conf_keys[] = {
 	CK_NUM(greet_pause, 0, CONF_GREET_PAUSE_MAX),
 	CK_STR(sendmail, CT_PATH),
 	CK_NUM(retry_max_age, 0, 31536000),
+	CK_INT("dnsbl", CT_ZONES, dnsbl),
+	CK_STR(dns_resolver, CT_RESOLVER),
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -351,6 +356,49 @@ conf_set_networks(struct loader *ld, const struct conf_key *k, char *v)
 	return bad ? -1 : 0;
 }
 
+/* conf_set_zones - dnsbl: up to DNSBL_ZONES_MAX zones, in order */
+static int
+conf_set_zones(struct loader *ld, const struct conf_key *k, char *v)
+{
+	struct config *c = ld->conf;
+	char echo[CONF_ECHO_MAX], *item;
+	int bad = 0;
+
+	c->ndnsbl = 0;
+	while ((item = list_next(&v)) != NULL) {
+		if (!dnsbl_zone_ok(item)) {
+			conf_problem(ld, "%s: not a zone name (labels of 1-63 "
+			    "letters, digits, hyphens; %d octets at most): "
+			    "\"%s\"", k->name, DNSBL_ZONE_MAX,
+			    conf_echo(echo, sizeof(echo), item));
+			bad = 1;
+		} else if (c->ndnsbl == DNSBL_ZONES_MAX) {
+			conf_problem(ld, "%s: more than %d zones", k->name,
+			    DNSBL_ZONES_MAX);
+			return -1;
+		} else
+			(void)str_copy(c->dnsbl[c->ndnsbl++], item,
+			    sizeof(c->dnsbl[0]));
+	}
+	return bad ? -1 : 0;
+}
+
+/* conf_set_resolver - dns_resolver: ADDR, ADDR:PORT or [V6]:PORT */
+static int
+conf_set_resolver(struct loader *ld, const struct conf_key *k, const char *v)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char echo[CONF_ECHO_MAX];
+
+	if (dnsbl_resolver_parse(v, &ss, &len) == -1) {
+		conf_problem(ld, "%s: not ADDR, ADDR:PORT or [IPv6]:PORT: "
+		    "\"%s\"", k->name, conf_echo(echo, sizeof(echo), v));
+		return -1;
+	}
+	return str_copy((char *)ld->conf + k->off, v, k->size);
+}
+
 /* conf_set - store VALUE for key K according to its type */
 static int
 conf_set(struct loader *ld, const struct conf_key *k, char *v)
@@ -375,6 +423,10 @@ conf_set(struct loader *ld, const struct conf_key *k, char *v)
 		return conf_set_domains(ld, k, v);
 	case CT_NETWORKS:
 		return conf_set_networks(ld, k, v);
+	case CT_ZONES:
+		return conf_set_zones(ld, k, v);
+	case CT_RESOLVER:
+		return conf_set_resolver(ld, k, v);
 	}
 	return -1;
 }

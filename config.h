@@ -54,6 +54,9 @@ struct config {
 	unsigned long long greet_pause;		/* milliseconds */
 	char		 sendmail[PATH_MAX];
 	unsigned long long retry_max_age;	/* seconds */
+	char		 dnsbl[DNSBL_ZONES_MAX][DNSBL_ZONE_MAX + 1];
+	size_t		 ndnsbl;		/* 0 = no look-ups */
+	char		 dns_resolver[DNSBL_RESOLVER_MAX]; /* "" = resolv.conf */
 };
 
 /*

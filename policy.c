@@ -642,8 +642,22 @@ rcpt_local_tricks(const struct addr *a)
 }
 
 /*
+ * rcpt_is_postmaster - "postmaster" in any case (RFC 5321 4.5.1), the
+ * local part compared after dequoting.
+ */
+static int
+rcpt_is_postmaster(const struct addr *a)
+{
+	char plain[SMTP_LOCAL_MAX + 1];
+
+	return local_dequote(a->local, plain) == 10 &&
+	    str_ncasecmp(plain, "postmaster", 10) == 0;
+}
+
+/*
  * rcpt_policy - after the syntax and the trick forms: local-domain
- * tricks, the relay check, the recipients list (SPEC order).
+ * tricks, the blocklist verdict (postmaster@ a local domain exempt), the
+ * relay check, the recipients list (SPEC order).
  * Non-local recipients from relay clients are not looked up.
  */
 static const char *
@@ -656,6 +670,8 @@ rcpt_policy(const struct config *conf, const struct peer *peer,
 	local = !a->literal && domain_is_local(conf, a->domain);
 	if (local && (err = rcpt_local_tricks(a)) != NULL)
 		return err;
+	if (peer->dnsbl[0] != '\0' && !(local && rcpt_is_postmaster(a)))
+		return peer->dnsbl;
 	if (!local && !peer_is_relay(conf, peer))
 		return a->literal ?
 		    "554 5.7.1 Relaying denied: address literals are not local" :

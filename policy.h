@@ -23,6 +23,9 @@ struct peer {
 	int		 family;		/* AF_INET or AF_INET6 */
 	unsigned char	 addr[16];
 	char		 text[INET6_ADDRSTRLEN];
+	/* The dnsbl refusal when a blocklist lists the client, else "":
+	 * what DNS said, handed to policy as data (dnsbl.c fills it). */
+	char		 dnsbl[SMTP_REPLY_MAX];
 };
 
 enum role {

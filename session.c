@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsbl.h"
 #include "mime.h"
 #include "netio.h"
 #include "policy.h"
@@ -56,6 +57,7 @@ struct session {
 	struct spool_msg	 msg;
 	struct data_decoder	 dd;
 	struct mime		 mime;
+	struct dnsbl		*dns;		/* queries out, not yet awaited */
 	char			 line[SMTP_LINE_MAX + 1];
 };
 
@@ -289,6 +291,40 @@ cmd_mail(struct session *s, const char *arg)
 	netio_reply(&s->io, "250 2.1.0 Sender ok");
 }
 
+/* dnsbl_say - a dnsbl_explain line, as a session log line */
+static void
+dnsbl_say(void *arg, int prio, const char *line)
+{
+	session_log(arg, prio, "%s", line);
+}
+
+/*
+ * dnsbl_await - at the first RCPT: wait for what is left of the queries'
+ * 3 seconds (nothing before RCPT ever waits), log the outcome, and hand
+ * the listing to policy in the peer.
+ */
+static void
+dnsbl_await(struct session *s)
+{
+	const struct dnsbl_query *q;
+
+	if (s->dns == NULL)
+		return;
+	dnsbl_wait(s->dns, 0);
+	dnsbl_explain(s->dns, &s->peer, 0, dnsbl_say, s);
+	if ((q = dnsbl_listing(s->dns)) != NULL)
+		(void)dnsbl_refusal(s->peer.dnsbl, sizeof(s->peer.dnsbl),
+		    &s->peer, q->zone);
+	s->dns = NULL;
+}
+
+/* session_dnsbl - see session.h */
+void
+session_dnsbl(struct dnsbl *d)
+{
+	sess.dns = d;
+}
+
 /* cmd_rcpt - RCPT TO:<addr> */
 static void
 cmd_rcpt(struct session *s, const char *arg)
@@ -302,6 +338,7 @@ cmd_rcpt(struct session *s, const char *arg)
 		    "(max_recipients)");
 		return;
 	}
+	dnsbl_await(s);
 	if ((r = policy_rcpt(s->conf, &s->peer, arg, &a)) != NULL) {
 		char what[SMTP_LINE_MAX];
 

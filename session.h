@@ -7,6 +7,8 @@
 #include "config.h"
 #include "policy.h"
 
+struct dnsbl;
+
 enum session_mode {
 	SESSION_SERVE,		/* inetd: syslog, spool for real */
 	SESSION_TEST,		/* -b: decisions explained on stderr, no spool */
@@ -20,5 +22,10 @@ enum session_mode {
  */
 void	session_run(const struct config *, const struct peer *, int, int,
 	    enum session_mode);
+/*
+ * session_dnsbl - the dnsbl queries sent at start-up (dnsbl_start), for
+ * the next session_run to await at its first RCPT; NULL for none.
+ */
+void	session_dnsbl(struct dnsbl *);
 
 #endif

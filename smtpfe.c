@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "confcheck.h"
+#include "dnsbl.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "session.h"
@@ -158,6 +159,27 @@ serve_fail(const char *why, const char *reply, int code)
 	return code;
 }
 
+/*
+ * dnsbl_send - with dnsbl set, the queries for a client that is not a
+ * relay client go out now, while sockets may still be made; the session
+ * awaits them at the first RCPT.  NULL when nothing is outstanding.
+ * A failure is logged once and never blocks (fail-open).
+ */
+static struct dnsbl *
+dnsbl_send(const struct config *conf, const struct peer *peer)
+{
+	static struct dnsbl dns;
+
+	if (conf->ndnsbl == 0 || !peer->known || peer_is_relay(conf, peer))
+		return NULL;
+	if (dnsbl_start(&dns, conf, peer) == -1) {
+		syslog(LOG_WARNING, "dnsbl: %s; %s not looked up (fail-open)",
+		    dns.error, peer->text);
+		return NULL;
+	}
+	return &dns;
+}
+
 /* serve - session mode, as inetd runs it; returns the exit status */
 static int
 serve(const char *path)
@@ -172,6 +194,7 @@ serve(const char *path)
 		return serve_fail("configuration errors", "421 4.3.5 Server "
 		    "configuration error, try again later\r\n", EX_CONFIG);
 	peer_find(&peer);
+	session_dnsbl(dnsbl_send(&conf, &peer));
 	if (priv_drop(&conf, 1, err, sizeof(err)) == -1 ||
 	    getuid() == 0 || geteuid() == 0)
 		return serve_fail(err[0] != '\0' ? err : "running as root",
@@ -181,6 +204,52 @@ serve(const char *path)
 		    "later\r\n", EX_OSERR);
 	session_run(&conf, &peer, 0, 1, SESSION_SERVE);
 	return 0;
+}
+
+/* dnsbl_print - a dnsbl_explain line, for -b */
+static void
+dnsbl_print(void *arg, int prio, const char *line)
+{
+	(void)arg;
+	(void)prio;
+	(void)fprintf(stderr, ">>> %s\n", line);
+}
+
+/*
+ * dnsbl_explain_now - -b: the look-ups done at once, each zone's verdict
+ * said, and a listing handed to the session as in session mode.
+ */
+static void
+dnsbl_explain_now(const struct config *conf, struct peer *peer)
+{
+	static struct dnsbl dns;
+	const struct dnsbl_query *q;
+
+	if (conf->ndnsbl == 0)
+		return;
+	if (peer_is_relay(conf, peer)) {
+		(void)fprintf(stderr, ">>> dnsbl: a relay client is never "
+		    "looked up\n");
+		return;
+	}
+	if (dnsbl_start(&dns, conf, peer) == -1) {
+		(void)fprintf(stderr, ">>> dnsbl: %s; not looked up "
+		    "(fail-open: not listed)\n", dns.error);
+		return;
+	}
+	(void)fprintf(stderr, ">>> dnsbl: asking %s about %s in %zu zone%s\n",
+	    dns.resolver, peer->text, dns.nq, dns.nq == 1 ? "" : "s");
+	dnsbl_wait(&dns, 1);
+	dnsbl_explain(&dns, peer, 1, dnsbl_print, NULL);
+	if ((q = dnsbl_listing(&dns)) == NULL) {
+		(void)fprintf(stderr, ">>> dnsbl: %s is not listed: RCPT is "
+		    "judged as usual\n", peer->text);
+		return;
+	}
+	(void)dnsbl_refusal(peer->dnsbl, sizeof(peer->dnsbl), peer, q->zone);
+	(void)fprintf(stderr, ">>> dnsbl: %s is listed in %s: every RCPT but "
+	    "postmaster@ a local domain gets \"%s\"\n", peer->text, q->zone,
+	    peer->dnsbl);
 }
 
 /* test_session - -b: a session on the terminal as if from IP */
@@ -201,6 +270,7 @@ test_session(const char *path, const char *ip)
 	    "queued\n", peer.text, peer_is_relay(&conf, &peer) ?
 	    "a relay client (relay_networks), may send to any domain" :
 	    "not a relay client, may send to local_domains only");
+	dnsbl_explain_now(&conf, &peer);
 	session_run(&conf, &peer, 0, 1, SESSION_TEST);
 	return 0;
 }

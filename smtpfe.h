@@ -37,6 +37,15 @@
 /* Our choice: a spool id, "<time>.<pid>.<random>" with room to spare. */
 #define SPOOL_ID_MAX		64
 
+/* Our choice: at most 8 dnsbl zones; each costs one query per session. */
+#define DNSBL_ZONES_MAX		8
+/* RFC 1035 3.1: a name is at most 255 octets on the wire, 253 as text;
+ * an IPv6 query name spends 64 of them on nibbles (RFC 5782), so a zone
+ * that works for every client is at most 189 octets. */
+#define DNSBL_ZONE_MAX		189
+/* Our choice: "[IPv6]:port" with room to spare. */
+#define DNSBL_RESOLVER_MAX	64
+
 /* parse_number - parse a decimal in [0, max]; 0 on success, -1 otherwise */
 int	parse_number(const char *, unsigned long long, unsigned long long *);
 /* str_copy - bounded copy; 0 on success, -1 on truncation (dst then "") */
