@@ -54,6 +54,9 @@ struct config {
 	unsigned long long greet_pause;		/* milliseconds */
 	char		 sendmail[PATH_MAX];
 	unsigned long long retry_max_age;	/* seconds */
+	char		 tls_cert[PATH_MAX];	/* "" = unset (tls.c) */
+	char		 tls_key[PATH_MAX];	/* "" = unset */
+	char		 tls_wrapper[PATH_MAX];
 };
 
 /*
