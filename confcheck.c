@@ -17,6 +17,7 @@
 #include "confcheck.h"
 #include "config.h"
 #include "dnsbl.h"
+#include "tls.h"
 
 struct tally {
 	const char	*path;
@@ -30,6 +31,14 @@ problem(void *arg, const char *msg)
 	struct tally *t = arg;
 
 	t->errors++;
+	(void)fprintf(stderr, "smtpfe: error: %s\n", msg);
+}
+
+/* report_tls - a TLS problem (tls.c counts it: no tally here) */
+static void
+report_tls(void *arg, const char *msg)
+{
+	(void)arg;
 	(void)fprintf(stderr, "smtpfe: error: %s\n", msg);
 }
 
@@ -191,6 +200,8 @@ confcheck(const char *path)
 	check_relay(&t, &conf);
 	check_sendmail(&t, &conf, pw);
 	check_dnsbl(&t, &conf);
+	t.errors += tls_confcheck(&conf, pw != NULL ? (long long)pw->uid : -1,
+	    pw != NULL ? (long long)pw->gid : -1, report_tls, &t);
 	if (t.errors == 0)
 		(void)printf("smtpfe: %s: ok\n", path);
 	return t.errors == 0 ? 0 : EX_CONFIG;

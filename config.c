@@ -95,6 +95,9 @@ static const struct conf_key conf_keys[] = {
 	CK_NUM(retry_max_age, 0, 31536000),
 	CK_INT("dnsbl", CT_ZONES, dnsbl),
 	CK_STR(dns_resolver, CT_RESOLVER),
+	CK_STR(tls_cert, CT_PATH),
+	CK_STR(tls_key, CT_PATH),
+	CK_STR(tls_wrapper, CT_PATH),
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -584,6 +587,8 @@ config_defaults(struct config *c)
 	c->greet_pause = 300;
 	(void)str_copy(c->sendmail, "/usr/sbin/sendmail", sizeof(c->sendmail));
 	c->retry_max_age = 432000;
+	(void)str_copy(c->tls_wrapper, "/usr/bin/stunnel4",
+	    sizeof(c->tls_wrapper));
 }
 
 /* config_load - defaults, then FILE; returns the number of problems */

@@ -57,6 +57,9 @@ struct config {
 	char		 dnsbl[DNSBL_ZONES_MAX][DNSBL_ZONE_MAX + 1];
 	size_t		 ndnsbl;		/* 0 = no look-ups */
 	char		 dns_resolver[DNSBL_RESOLVER_MAX]; /* "" = resolv.conf */
+	char		 tls_cert[PATH_MAX];	/* "" = unset (tls.c) */
+	char		 tls_key[PATH_MAX];	/* "" = unset */
+	char		 tls_wrapper[PATH_MAX];
 };
 
 /*

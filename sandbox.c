@@ -273,6 +273,16 @@ static const struct sandbox_arg sandbox_args[] = {
 static const int sandbox_refused[] = { __NR_pipe, __NR_pipe2 };
 #endif
 
+/* The TLS control socket, or -1: recvmsg(2) is allowed on it alone. */
+static int sandbox_recvmsg_fd = -1;
+
+/* sandbox_allow_recvmsg - see sandbox.h */
+void
+sandbox_allow_recvmsg(int fd)
+{
+	sandbox_recvmsg_fd = fd;
+}
+
 struct sandbox_bpf {
 	struct sock_filter insn[SANDBOX_INSNS];
 	unsigned short	 n;
@@ -318,6 +328,22 @@ bpf_args(struct sandbox_bpf *b, size_t i, unsigned int kill)
 	return n;
 }
 
+#ifdef SANDBOX_ARCH
+/* bpf_recvmsg - recvmsg(FD, msg, MSG_CMSG_CLOEXEC) only; A holds nr */
+static void
+bpf_recvmsg(struct sandbox_bpf *b, int fd, unsigned int kill)
+{
+	bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K, __NR_recvmsg, 0, 6);
+	bpf_put(b, BPF_LD | BPF_W | BPF_ABS, (unsigned int)SANDBOX_ARG(0), 0, 0);
+	bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)fd, 0, 3);
+	bpf_put(b, BPF_LD | BPF_W | BPF_ABS, (unsigned int)SANDBOX_ARG(2), 0, 0);
+	bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K, MSG_CMSG_CLOEXEC, 0, 1);
+	bpf_put(b, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	bpf_put(b, BPF_RET | BPF_K, kill, 0, 0);
+	/* Not recvmsg: A is unchanged, on to the final kill. */
+}
+#endif
+
 /* bpf_build - the whole filter */
 static void
 bpf_build(struct sandbox_bpf *b, unsigned int kill)
@@ -350,6 +376,8 @@ bpf_build(struct sandbox_bpf *b, unsigned int kill)
 		bpf_put(b, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
 	}
 #endif
+	if (sandbox_recvmsg_fd >= 0)
+		bpf_recvmsg(b, sandbox_recvmsg_fd, kill);
 	bpf_put(b, BPF_RET | BPF_K, kill, 0, 0);
 }
 

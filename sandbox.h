@@ -32,6 +32,14 @@
 int	sandbox_enter(const struct config *, char *, size_t);
 
 /*
+ * sandbox_allow_recvmsg - before sandbox_enter, with TLS offered only:
+ * allow recvmsg(2) on descriptor FD with flags MSG_CMSG_CLOEXEC alone,
+ * to take the plaintext side of the TLS connection from the wrapper
+ * (tls.c).  Every other recvmsg still kills.
+ */
+void	sandbox_allow_recvmsg(int);
+
+/*
  * sandbox_file_limit - RLIMIT_FSIZE for CONF: the largest spool file a
  * session can write (message, envelope, Received: header, buffers).
  */

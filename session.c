@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "session.h"
 #include "spool.h"
+#include "tls.h"
 
 /* Our choice, after Postfix's error sleep: errors past the third are
  * answered 100 ms later each, up to a second, to slow down guessing. */
@@ -258,6 +259,8 @@ cmd_ehlo(struct session *s, const char *arg)
 	netio_reply(&s->io, buf);
 	netio_reply(&s->io, "250-8BITMIME");
 	netio_reply(&s->io, "250-ENHANCEDSTATUSCODES");
+	if (tls_offered() && !s->env.tls)
+		netio_reply(&s->io, "250-STARTTLS");
 	netio_reply(&s->io, "250 HELP");
 }
 
@@ -465,10 +468,10 @@ log_summary(struct session *s, const char *verdict)
 		off += (size_t)n;
 	}
 	session_log(s, verdict[0] == '2' ? LOG_INFO : LOG_NOTICE,
-	    "client=%s helo=%s from=%s to=%s size=%llu id=%s verdict=\"%s\"",
+	    "client=%s helo=%s from=%s to=%s size=%llu id=%s verdict=\"%s\"%s",
 	    s->peer.text, s->env.helo, s->env.sender.path, rcpts, s->dd.size,
 	    verdict[0] == '2' && s->mode != SESSION_TEST ? s->msg.id : "-",
-	    verdict);
+	    verdict, s->env.tls ? " tls=yes" : "");
 }
 
 /* cmd_data - DATA: 354, the message, then the verdict */
@@ -564,6 +567,82 @@ cmd_quit(struct session *s, const char *arg)
 	session_enter(s, ST_QUIT);
 }
 
+/* need_starttls - STARTTLS: offered, no argument, after EHLO, no MAIL */
+static const char *
+need_starttls(struct session *s, const char *arg)
+{
+	if (s->env.tls)
+		return "503 5.5.1 TLS already active";
+	if (!tls_offered())
+		return "502 5.5.1 STARTTLS not offered";
+	if (arg[0] != '\0')
+		return "501 5.5.4 STARTTLS takes no arguments";
+	if (s->state == ST_START || !s->esmtp)
+		return "503 5.5.1 Send EHLO first";
+	if (s->state != ST_HELO)
+		return "503 5.5.1 STARTTLS not allowed during a mail transaction";
+	return NULL;
+}
+
+/*
+ * session_tls_restart - the handshake is done: the session starts over
+ * on FD (RFC 3207 4.2), with nothing learnt from the client kept; the
+ * session deadline and the error counts are not the client's to reset.
+ */
+static void
+session_tls_restart(struct session *s, int fd)
+{
+	long long end = s->io.session_end;
+
+	netio_init(&s->io, fd, fd, s->conf->timeout, s->conf->session_timeout);
+	s->io.session_end = s->io.read_end = end;
+	session_reset(s);
+	session_enter(s, ST_START);
+	s->esmtp = 0;
+	s->env.helo[0] = '\0';
+	s->env.tls = 1;
+	session_log(s, LOG_INFO, "TLS started with %s", s->peer.text);
+}
+
+/*
+ * cmd_starttls - STARTTLS.  Input already there when the 220 would go
+ * out was sent before TLS and would run inside it (CVE-2011-0411): 554
+ * and close, whoever the client is.  After the 220 the plaintext
+ * connection belongs to the wrapper; a failure there ends the session.
+ */
+static void
+cmd_starttls(struct session *s, const char *arg)
+{
+	char what[PIPELINE_LOG_MAX * 4 + 1];
+	size_t n;
+	int fd;
+
+	(void)arg;
+	if (netio_pending(&s->io)) {
+		n = s->io.ilen - s->io.ipos;
+		str_escape(what, sizeof(what), s->io.ibuf + s->io.ipos,
+		    n < PIPELINE_LOG_MAX ? n : PIPELINE_LOG_MAX);
+		session_log(s, LOG_NOTICE, "input after STARTTLS before its "
+		    "reply from %s (plaintext injection): \"%s\"",
+		    s->peer.text, what);
+		netio_reply(&s->io, "554 5.5.0 Input after STARTTLS before "
+		    "its reply; closing connection");
+		session_enter(s, ST_QUIT);
+		return;
+	}
+	netio_reply(&s->io, "220 2.0.0 Ready to start TLS");
+	if (netio_flush(&s->io) == -1 ||
+	    (fd = tls_start(s->io.in, s->io.out, s->io.idle_ms)) == -1) {
+		session_log(s, LOG_NOTICE, "TLS handshake with %s failed or "
+		    "timed out", s->peer.text);
+		s->io.werror = 1;	/* the old descriptors are gone */
+		s->io.olen = 0;
+		session_enter(s, ST_QUIT);
+		return;
+	}
+	session_tls_restart(s, fd);
+}
+
 /* cmd_backdoor - sendmail's old debug commands: refuse loudly */
 static void
 cmd_backdoor(struct session *s, const char *arg)
@@ -600,7 +679,7 @@ static const struct command commands[] = {
 	{ "DEBUG",	0, 0, NULL,		cmd_backdoor },
 	{ "WIZ",	0, 0, NULL,		cmd_backdoor },
 	{ "SHELL",	0, 0, NULL,		cmd_backdoor },
-	{ "STARTTLS",	0, 0, NULL,		cmd_notoffered },
+	{ "STARTTLS",	0, 0, need_starttls,	cmd_starttls },
 	{ "AUTH",	0, 0, NULL,		cmd_notoffered },
 	{ "BDAT",	0, 0, NULL,		cmd_notoffered },
 	{ "TURN",	0, 0, NULL,		cmd_notoffered },

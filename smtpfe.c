@@ -35,6 +35,7 @@
 #include "sandbox.h"
 #include "session.h"
 #include "spool.h"
+#include "tls.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc/smtpfe"
@@ -180,6 +181,31 @@ dnsbl_send(const struct config *conf, const struct peer *peer)
 	return &dns;
 }
 
+/*
+ * serve_tls - with TLS configured, fork a thin parent off the session
+ * (tls.c); 1 in that parent, 0 in the session or when TLS is not
+ * configured (nothing forks), the cause logged when it cannot be offered.
+ */
+static int
+serve_tls(const struct config *conf)
+{
+	char why[PATH_MAX + 128];
+	int r;
+
+	if (!tls_usable(conf, why, sizeof(why))) {
+		if (why[0] != '\0')
+			syslog(LOG_WARNING, "%s", why);
+		return 0;
+	}
+	if ((r = tls_split(why, sizeof(why))) == -1) {
+		syslog(LOG_ERR, "%s", why);
+		return 0;
+	}
+	if (r == 0)
+		sandbox_allow_recvmsg(tls_control_fd());
+	return r;
+}
+
 /* serve - session mode, as inetd runs it; returns the exit status */
 static int
 serve(const char *path)
@@ -194,6 +220,16 @@ serve(const char *path)
 		return serve_fail("configuration errors", "421 4.3.5 Server "
 		    "configuration error, try again later\r\n", EX_CONFIG);
 	peer_find(&peer);
+	switch (serve_tls(&conf)) {
+	case 1:		/* the TLS parent: dropped to user, no chroot */
+		if (priv_drop(&conf, 0, err, sizeof(err)) == -1) {
+			syslog(LOG_ERR, "cannot serve: %s", err);
+			return EX_OSERR;
+		}
+		return tls_parent(&conf);
+	case 0:		/* the session; TLS offered or not */
+		break;
+	}
 	session_dnsbl(dnsbl_send(&conf, &peer));
 	if (priv_drop(&conf, 1, err, sizeof(err)) == -1 ||
 	    getuid() == 0 || geteuid() == 0)
@@ -271,6 +307,7 @@ test_session(const char *path, const char *ip)
 	    "a relay client (relay_networks), may send to any domain" :
 	    "not a relay client, may send to local_domains only");
 	dnsbl_explain_now(&conf, &peer);
+	tls_explain(&conf);
 	session_run(&conf, &peer, 0, 1, SESSION_TEST);
 	return 0;
 }
@@ -413,6 +450,9 @@ main(int argc, char *argv[])
 	unsigned long long seconds = 0;
 	int ch, mode = 0;
 
+	/* Started by tls_wrapper after a handshake (tls.c). */
+	if (argc > 0 && strcmp(argv[0], TLS_HANDBACK_NAME) == 0)
+		return tls_handback();
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)umask(077);
 	while ((ch = getopt(argc, argv, "b:f:l:nqQ:V")) != -1) {
