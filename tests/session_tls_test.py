@@ -246,11 +246,18 @@ def injection_non_relay_client(s):
 
 @test
 def injection_starttls_helo_pipelined(s):
-    """EHLO and STARTTLS in one write are fine; more after STARTTLS is not."""
-    c = s["main"].connect(src="127.0.0.2")
+    """From a relay client (exempt from RFC 2920's group ends) EHLO and
+    STARTTLS in one write are answered; more after STARTTLS is not.  From
+    anyone else EHLO with input behind it is already refused."""
+    c = s["main"].connect(src="127.0.0.1")
     c.expect_greeting()
     c.send(b"EHLO client.example\r\nSTARTTLS\r\nMAIL FROM:<a@example.net>\r\n")
     c.expect(250)
+    c.expect(554, "5.5.0")
+    c.expect_closed()
+    c = s["main"].connect(src="127.0.0.2")
+    c.expect_greeting()
+    c.send(b"EHLO client.example\r\nSTARTTLS\r\n")
     c.expect(554, "5.5.0")
     c.expect_closed()
 
