@@ -34,10 +34,8 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "netio.h"
 #include "tls.h"
 
 /* Our choice: the generated stunnel configuration, three paths and a
@@ -45,7 +43,7 @@
 #define TLS_CONF_MAX		(3 * PATH_MAX + 1024)
 /* Our choice: after the session ends, the wrapper has this long to send
  * the last reply and close_notify before it is stopped. */
-#define TLS_GRACE_MS		10000
+#define TLS_GRACE_S		10
 /* Our choice: what -n shows of the wrapper's complaints. */
 #define TLS_ERR_MAX		2048
 
@@ -247,22 +245,36 @@ tls_reap(pid_t pid)
 	return st;
 }
 
-/* tls_stop_wrapper - after the session: let it finish, then stop it */
+/* tls_on_alarm - SIGALRM: only interrupts the parent's waitpid */
+static void
+tls_on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * tls_stop_wrapper - after the session: give the wrapper TLS_GRACE_MS to
+ * send the last reply and close_notify (it ends at the session's EOF),
+ * then stop it; log a failure.
+ */
 static void
 tls_stop_wrapper(pid_t pid)
 {
-	struct timespec ts = { 0, 20 * 1000000 };
-	long long end = now_ms() + TLS_GRACE_MS;
+	struct sigaction sa;
 	int st = 0;
 	pid_t r;
 
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
-		(void)nanosleep(&ts, NULL);
-	if (r == 0) {
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tls_on_alarm;	/* no SA_RESTART: waitpid gets EINTR */
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGALRM, &sa, NULL);
+	(void)alarm(TLS_GRACE_S);
+	r = waitpid(pid, &st, 0);
+	(void)alarm(0);
+	if (r == -1 && errno == EINTR) {
 		(void)kill(pid, SIGTERM);
 		st = tls_reap(pid);
-	}
-	if (r == -1)
+	} else if (r == -1)
 		return;
 	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
 		syslog(LOG_NOTICE, "tls_wrapper exited %d: handshake failed, "
