@@ -471,6 +471,13 @@ tls_trial(const struct config *conf, long long uid, long long gid,
 		pid_t w;
 
 		tls_become(uid, gid);
+		/* After a handshake the wrapper runs smtpfe itself as user. */
+		if (access(tls_self, X_OK) == -1) {
+			(void)dprintf(p[1], "[!] %s: not executable by this "
+			    "account (the wrapper runs it after each "
+			    "handshake)\n", tls_self);
+			_exit(126);
+		}
 		/* The client is /dev/null; the complaints go to the pipe. */
 		if ((w = tls_spawn(conf, -1, -1, p[1])) == -1)
 			_exit(EX_OSERR);

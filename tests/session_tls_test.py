@@ -513,6 +513,18 @@ def confcheck_problems(s):
         os.chmod(srv.conf_keys["tls_key"], 0o600)
         if r.returncode != 0 or "readable by every user" not in r.stderr:
             fail("-n with a world-readable key: %d %s" % (r.returncode, r.stderr))
+        # smtpfe itself where `user` cannot run it: the wrapper could not
+        # hand the connection back after a handshake.
+        d = tempfile.mkdtemp(dir=CERTDIR)
+        os.chmod(d, 0o700)
+        exe = os.path.join(d, "smtpfe")
+        shutil.copy(harness.smtpfe_path(), exe)
+        r = subprocess.run([exe, "-n", "-f", s["main"].conf],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 78 or "not executable by this account" not in r.stderr:
+            fail("-n with smtpfe out of user's reach: %d %s"
+                 % (r.returncode, r.stderr))
 
 
 @test
