@@ -337,6 +337,11 @@ def processes_of_a_tls_session(s):
             fail("the session's root is %s, not the spool" % root)
     if nnp != "1":
         fail("the session has no no_new_privs: %s" % procs)
+    # After the hand-back fds 0, 1 and 2 are the plaintext side, as under
+    # inetd: nothing stray can land in a spool file through fd 2.
+    links = [os.readlink("/proc/%d/fd/%d" % (pid, n)) for n in (0, 1, 2)]
+    if len(set(links)) != 1 or not links[0].startswith("socket:"):
+        fail("the session's fds 0-2 after TLS: %s" % links)
     if not any(n.startswith("stunnel") for n in names):
         fail("no wrapper process among %s" % procs)
     c.quit()
