@@ -18,7 +18,14 @@ check-tls: $(BIN)
 
 check: check-tls
 
-.PHONY: check-tls
+# The same tests against the ASan+UBSan build (as check-san builds it).
+check-tls-san:
+	$(MAKE) O=san BIN=san/smtpfe STATIC= EXTRA_CFLAGS="$(SANFLAGS)" \
+	    LDFLAGS="$(SANFLAGS)" san/smtpfe
+	SMTPFE_SAN=1 SMTPFE_TEST_CHROOT=no SMTPFE=$(abspath san/smtpfe) \
+	    python3 tests/session_tls_test.py
+
+.PHONY: check-tls check-tls-san
 
 # make bench-tls: the STARTTLS workload (1 KB, 1 msg/conn, c=20) for
 # smtpfe, Postfix's smtpd (smtpd_tls_security_level = may) and the TLS
