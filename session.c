@@ -635,10 +635,9 @@ cmd_starttls(struct session *s, const char *arg)
 	    (fd = tls_start(s->io.in, s->io.out, s->io.idle_ms)) == -1) {
 		session_log(s, LOG_NOTICE, "TLS handshake with %s failed or "
 		    "timed out", s->peer.text);
-		s->io.werror = 1;	/* the old descriptors are gone */
-		s->io.olen = 0;
-		session_enter(s, ST_QUIT);
-		return;
+		/* Nothing is left to do: no transaction is open (STARTTLS
+		 * needs none), and the client's descriptors are gone. */
+		_exit(0);
 	}
 	session_tls_restart(s, fd);
 }

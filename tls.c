@@ -12,7 +12,8 @@
  * inetd mode) on the client socket.  After the handshake stunnel execs
  * smtpfe as TLS_HANDBACK_NAME, which sends its fd 0 (the plaintext side
  * of the TLS connection) over the inherited socketpair end to the
- * waiting session (SCM_RIGHTS) and exits.  The SMTP parser never gets a
+ * waiting session (SCM_RIGHTS, three times: it becomes the session's
+ * fds 0, 1 and 2, as under inetd) and exits.  The SMTP parser never gets a
  * weaker sandbox, and only the parent and the wrapper see the key.
  */
 #define _GNU_SOURCE	/* setresuid(2), pipe2(2), close_range */
@@ -34,10 +35,8 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "netio.h"
 #include "tls.h"
 
 /* Our choice: the generated stunnel configuration, three paths and a
@@ -45,7 +44,7 @@
 #define TLS_CONF_MAX		(3 * PATH_MAX + 1024)
 /* Our choice: after the session ends, the wrapper has this long to send
  * the last reply and close_notify before it is stopped. */
-#define TLS_GRACE_MS		10000
+#define TLS_GRACE_S		10
 /* Our choice: what -n shows of the wrapper's complaints. */
 #define TLS_ERR_MAX		2048
 
@@ -247,22 +246,36 @@ tls_reap(pid_t pid)
 	return st;
 }
 
-/* tls_stop_wrapper - after the session: let it finish, then stop it */
+/* tls_on_alarm - SIGALRM: only interrupts the parent's waitpid */
+static void
+tls_on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * tls_stop_wrapper - after the session: give the wrapper TLS_GRACE_MS to
+ * send the last reply and close_notify (it ends at the session's EOF),
+ * then stop it; log a failure.
+ */
 static void
 tls_stop_wrapper(pid_t pid)
 {
-	struct timespec ts = { 0, 20 * 1000000 };
-	long long end = now_ms() + TLS_GRACE_MS;
+	struct sigaction sa;
 	int st = 0;
 	pid_t r;
 
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
-		(void)nanosleep(&ts, NULL);
-	if (r == 0) {
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tls_on_alarm;	/* no SA_RESTART: waitpid gets EINTR */
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGALRM, &sa, NULL);
+	(void)alarm(TLS_GRACE_S);
+	r = waitpid(pid, &st, 0);
+	(void)alarm(0);
+	if (r == -1 && errno == EINTR) {
 		(void)kill(pid, SIGTERM);
 		st = tls_reap(pid);
-	}
-	if (r == -1)
+	} else if (r == -1)
 		return;
 	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
 		syslog(LOG_NOTICE, "tls_wrapper exited %d: handshake failed, "
@@ -300,20 +313,26 @@ tls_parent(const struct config *conf)
 	return 0;
 }
 
-/* tls_recv_fd - one descriptor over the control socket, or -1 */
+/*
+ * tls_recv_fd - the plaintext side, as TLS_HANDBACK_NFD descriptors over
+ * the control socket (they land on 0, 1 and 2, which tls_start closed,
+ * so that these are the connection again, as inetd gives them); the
+ * first, or -1 with every one received closed.
+ */
 static int
 tls_recv_fd(int ctl)
 {
 	union {
 		struct cmsghdr	 h;
-		char		 buf[CMSG_SPACE(sizeof(int))];
+		char		 buf[CMSG_SPACE(TLS_HANDBACK_NFD * sizeof(int))];
 	} u;
+	int fds[TLS_HANDBACK_NFD];
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
-	char c;
-	int fd;
-	ssize_t n;
+	size_t i, n = 0;
+	ssize_t r;
+	char c = 0;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = &c;
@@ -322,22 +341,26 @@ tls_recv_fd(int ctl)
 	msg.msg_iovlen = 1;
 	msg.msg_control = u.buf;
 	msg.msg_controllen = sizeof(u.buf);
-	while ((n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
+	while ((r = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
 	    errno == EINTR)
 		continue;
-	if (n != 1 || (cm = CMSG_FIRSTHDR(&msg)) == NULL)
+	if (r != 1 || (cm = CMSG_FIRSTHDR(&msg)) == NULL ||
+	    cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len < CMSG_LEN(0))
 		return -1;
-	if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-	/* More than one descriptor was sent: the rest were discarded by
-	 * the kernel (MSG_CTRUNC); trust none of it. */
-	if ((msg.msg_flags & MSG_CTRUNC) != 0 || c != 'F') {
-		(void)close(fd);
-		return -1;
-	}
-	return fd;
+	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	if (n > TLS_HANDBACK_NFD)
+		n = TLS_HANDBACK_NFD;
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	/* Exactly what the hand-back sends, or nothing is trusted (more
+	 * descriptors than room: the kernel dropped some, MSG_CTRUNC). */
+	if (n == TLS_HANDBACK_NFD && c == 'F' &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(fds)) &&
+	    (msg.msg_flags & MSG_CTRUNC) == 0)
+		return fds[0];
+	for (i = 0; i < n; i++)
+		(void)close(fds[i]);
+	return -1;
 }
 
 /* tls_start - see tls.h */
@@ -372,13 +395,13 @@ tls_handback(void)
 {
 	union {
 		struct cmsghdr	 h;
-		char		 buf[CMSG_SPACE(sizeof(int))];
+		char		 buf[CMSG_SPACE(TLS_HANDBACK_NFD * sizeof(int))];
 	} u;
+	int fds[TLS_HANDBACK_NFD] = { 0, 0, 0 };
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
 	struct stat st;
-	int fd = 0;
 
 	if (fstat(TLS_HANDBACK_FD, &st) == -1 || !S_ISSOCK(st.st_mode) ||
 	    fstat(0, &st) == -1 || !S_ISSOCK(st.st_mode))
@@ -394,8 +417,8 @@ tls_handback(void)
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	if (sendmsg(TLS_HANDBACK_FD, &msg, MSG_NOSIGNAL) != 1)
 		return EX_OSERR;
 	return 0;
@@ -459,6 +482,13 @@ tls_trial(const struct config *conf, long long uid, long long gid,
 		pid_t w;
 
 		tls_become(uid, gid);
+		/* After a handshake the wrapper runs smtpfe itself as user. */
+		if (access(tls_self, X_OK) == -1) {
+			(void)dprintf(p[1], "[!] %s: not executable by this "
+			    "account (the wrapper runs it after each "
+			    "handshake)\n", tls_self);
+			_exit(126);
+		}
 		/* The client is /dev/null; the complaints go to the pipe. */
 		if ((w = tls_spawn(conf, -1, -1, p[1])) == -1)
 			_exit(EX_OSERR);

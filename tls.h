@@ -11,6 +11,8 @@
 #define TLS_HANDBACK_NAME	"smtpfe-tls-handback"
 /* In the wrapper and the hand-back: the socketpair end to the session. */
 #define TLS_HANDBACK_FD		3
+/* The hand-back sends its fd 0 this many times: the session's 0, 1, 2. */
+#define TLS_HANDBACK_NFD	3
 /* In the wrapper: its configuration, read with "-fd 4". */
 #define TLS_CONFIG_FD		4
 

@@ -94,13 +94,15 @@ send_fd(int sock, int fd)
 	ck_assert_int_eq(sendmsg(sock, &msg, 0), 1);
 }
 
-/* recv_on - recvmsg(FD, FLAGS); the descriptor received, or -1 */
+static size_t nrecv;		/* descriptors the last recv_on brought */
+
+/* recv_on - recvmsg(FD, FLAGS); the first descriptor received, or -1 */
 static int
 recv_on(int fd, int flags)
 {
 	union {
 		struct cmsghdr	 h;
-		char		 buf[CMSG_SPACE(sizeof(int))];
+		char		 buf[CMSG_SPACE(TLS_HANDBACK_NFD * sizeof(int))];
 	} u;
 	struct msghdr msg;
 	struct cmsghdr *cm;
@@ -119,6 +121,7 @@ recv_on(int fd, int flags)
 	    (cm = CMSG_FIRSTHDR(&msg)) == NULL)
 		return -1;
 	memcpy(&got, CMSG_DATA(cm), sizeof(got));
+	nrecv = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 	return got;
 }
 
@@ -293,6 +296,8 @@ START_TEST(test_handback)
 	    st);
 	got = recv_on(ctl[1], MSG_CMSG_CLOEXEC);
 	ck_assert_int_ne(got, -1);
+	/* Three copies: the session's 0, 1 and 2, as inetd gives them. */
+	ck_assert_uint_eq(nrecv, TLS_HANDBACK_NFD);
 	ck_assert_int_eq(write(conn[1], "hi", 2), 2);
 	ck_assert_int_eq(read(got, buf, 2), 2);
 	ck_assert_str_eq(buf, "hi");

@@ -344,6 +344,11 @@ def processes_of_a_tls_session(s):
             fail("the session's root is %s, not the spool" % root)
     if nnp != "1":
         fail("the session has no no_new_privs: %s" % procs)
+    # After the hand-back fds 0, 1 and 2 are the plaintext side, as under
+    # inetd: nothing stray can land in a spool file through fd 2.
+    links = [os.readlink("/proc/%d/fd/%d" % (pid, n)) for n in (0, 1, 2)]
+    if len(set(links)) != 1 or not links[0].startswith("socket:"):
+        fail("the session's fds 0-2 after TLS: %s" % links)
     if not any(n.startswith("stunnel") for n in names):
         fail("no wrapper process among %s" % procs)
     c.quit()
@@ -520,6 +525,18 @@ def confcheck_problems(s):
         os.chmod(srv.conf_keys["tls_key"], 0o600)
         if r.returncode != 0 or "readable by every user" not in r.stderr:
             fail("-n with a world-readable key: %d %s" % (r.returncode, r.stderr))
+        # smtpfe itself where `user` cannot run it: the wrapper could not
+        # hand the connection back after a handshake.
+        d = tempfile.mkdtemp(dir=CERTDIR)
+        os.chmod(d, 0o700)
+        exe = os.path.join(d, "smtpfe")
+        shutil.copy(harness.smtpfe_path(), exe)
+        r = subprocess.run([exe, "-n", "-f", s["main"].conf],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 78 or "not executable by this account" not in r.stderr:
+            fail("-n with smtpfe out of user's reach: %d %s"
+                 % (r.returncode, r.stderr))
 
 
 @test
