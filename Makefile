@@ -80,7 +80,10 @@ check: unit session check-docs
 check-san:
 	SMTPFE_SAN=1 SMTPFE_TEST_CHROOT=no $(MAKE) O=san BIN=san/smtpfe STATIC= \
 	    EXTRA_CFLAGS="$(SANFLAGS)" \
-	    LDFLAGS="$(SANFLAGS)" unit session
+	    LDFLAGS="$(SANFLAGS)" unit session $(SAN_SESSION_TESTS)
+
+# Session test targets of the mk/ fragments that check-san runs too.
+SAN_SESSION_TESTS = check-tls check-dnsbl
 
 install: $(BIN)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
