@@ -54,6 +54,7 @@ struct config {
 	unsigned long long greet_pause;		/* milliseconds */
 	char		 sendmail[PATH_MAX];
 	unsigned long long retry_max_age;	/* seconds */
+	int		 smtputf8;		/* 1 = advertise SMTPUTF8 */
 };
 
 /*

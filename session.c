@@ -254,6 +254,8 @@ cmd_ehlo(struct session *s, const char *arg)
 	    s->conf->max_message_size);
 	netio_reply(&s->io, buf);
 	netio_reply(&s->io, "250-8BITMIME");
+	if (s->conf->smtputf8)
+		netio_reply(&s->io, "250-SMTPUTF8");
 	netio_reply(&s->io, "250-ENHANCEDSTATUSCODES");
 	netio_reply(&s->io, "250 HELP");
 }
@@ -283,6 +285,7 @@ cmd_mail(struct session *s, const char *arg)
 	}
 	s->env.sender = ma.from;
 	s->env.body = ma.body;
+	s->env.smtputf8 = ma.smtputf8;
 	s->env.nrcpt = 0;
 	session_enter(s, ST_MAIL);
 	netio_reply(&s->io, "250 2.1.0 Sender ok");
@@ -301,7 +304,8 @@ cmd_rcpt(struct session *s, const char *arg)
 		    "(max_recipients)");
 		return;
 	}
-	if ((r = policy_rcpt(s->conf, &s->peer, arg, &a)) != NULL) {
+	if ((r = policy_rcpt(s->conf, &s->peer, arg, s->env.smtputf8,
+	    &a)) != NULL) {
 		char what[SMTP_LINE_MAX];
 
 		str_printable(what, sizeof(what), arg, strlen(arg));
