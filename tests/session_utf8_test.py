@@ -56,6 +56,7 @@ GROUPS = {
                                       "%s@%s" % (JOSE, EXAMPLE_A),
                                       "bob@%s" % EXAMPLE_A])),
     "off": dict(conf={"smtputf8": "no", "local_domains": "example.org"}),
+    "ncheck": None,             # smtpfe -n; the tests make their own
 }
 
 TESTS = []
@@ -467,6 +468,79 @@ def b_explains(s):
     s.assert_nothing_spooled()
 
 
+# == smtpfe -n: the MTA probe ==================================================
+
+# What the probe looks for (smtpfe(8)): sendmail 8's option name and -d0.1
+# banner, and the message of a build without EAI.
+SM8 = b"\0DontBlameSendmail\0Compiled with:\0"
+NO_EAI = b"\0Warning: Option: %s requires USE_EAI support\n\0"
+
+
+def n_check(name, program, smtputf8="yes"):
+    """smtpfe -n with sendmail = PROGRAM (bytes written to a 0755 file, or
+    a path); returns (exit status, stderr)."""
+    srv = Server("utf8-n-" + name)
+    try:
+        if isinstance(program, bytes):
+            path = os.path.join(srv.dir, "sendmail")
+            with open(path, "wb") as f:
+                f.write(b"\x7fELF" + b"\0" * 64 + program + b"\0" * 64)
+            os.chmod(path, 0o755)
+        else:
+            path = program
+        with open(srv.conf, "a") as f:
+            f.write("sendmail = %s\nsmtputf8 = %s\n" % (path, smtputf8))
+        p = subprocess.run([smtpfe_path(), "-n", "-f", srv.conf],
+                           capture_output=True, timeout=20)
+        return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+    finally:
+        srv.cleanup()
+
+
+def n_expect(name, program, smtputf8, flagged):
+    rc, out = n_check(name, program, smtputf8)
+    said = "built without EAI" in out
+    if said != flagged or rc != (78 if flagged else 0):
+        fail("smtpfe -n, sendmail %s, smtputf8 = %s: expected %s, got exit "
+             "%d: %s" % (name, smtputf8, "the EAI error and 78" if flagged
+                         else "no EAI error and 0", rc, out))
+
+
+@test("ncheck")
+def n_sendmail_without_eai(s):
+    n_expect("sm8-no-eai", SM8 + NO_EAI, "yes", True)
+    n_expect("sm8-no-eai", SM8 + NO_EAI, "no", False)
+
+
+@test("ncheck")
+def n_sendmail_before_eai(s):
+    n_expect("sm8-old", SM8, "yes", True)
+
+
+@test("ncheck")
+def n_sendmail_with_eai(s):
+    n_expect("sm8-eai", SM8 + b"\0USE_EAI\0", "yes", False)
+
+
+@test("ncheck")
+def n_postfix_and_others(s):
+    if os.path.exists("/usr/sbin/postdrop"):
+        n_expect("postfix", "/usr/sbin/sendmail", "yes", False)
+    n_expect("exim-like", b"\0Exim version %s\0", "yes", False)
+
+
+@test("ncheck")
+def n_debian_sendmail(s):
+    # The real Debian 12 binary, when the caller extracted one (the CI
+    # stage tests/ci/25-utf8.sh does, with apt-get download sendmail-bin).
+    path = os.environ.get("SMTPFE_DEBIAN_SENDMAIL")
+    if not path:
+        print("      (SMTPFE_DEBIAN_SENDMAIL unset: only the synthetic "
+              "programs were probed)")
+        return
+    n_expect("debian", path, "yes", True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", action="append", default=[])
@@ -479,10 +553,11 @@ def main():
                                     for k in args.k))]
         if not tests:
             continue
-        srv = Server("utf8-" + group, **spec)
+        srv = Server("utf8-" + group, **spec) if spec is not None else None
         start_error = None
         try:
-            srv.start()
+            if srv is not None:
+                srv.start()
         except Fail as e:
             start_error = str(e)
         for name, fn in tests:
@@ -491,9 +566,10 @@ def main():
             try:
                 if start_error:
                     fail("server did not start: " + start_error)
-                srv.clean_spool()
+                if srv is not None:
+                    srv.clean_spool()
                 fn(srv)
-                if srv.proc.poll() is not None:
+                if srv is not None and srv.proc.poll() is not None:
                     fail("the -l server died (exit %s): %s"
                          % (srv.proc.returncode, srv.stderr_text()))
                 passed += 1
@@ -506,8 +582,11 @@ def main():
                 print("FAIL  %s (%.1f s)\n      %s"
                       % (full, time.monotonic() - t0, msg))
             finally:
-                srv.close_clients()
+                if srv is not None:
+                    srv.close_clients()
             sys.stdout.flush()
+        if srv is None:
+            continue
         problem = srv.stop() if srv.proc is not None else None
         if args.v:
             print("    [%s server stderr] %s" % (group, srv.stderr_text()))
