@@ -59,8 +59,8 @@ long	punycode_decode(const char *, size_t, uint32_t *, size_t);
  * idn_domain_ascii - the A-label form of a domain (RFC 5891): each label
  * with a non-ASCII octet becomes "xn--" and its Punycode, ASCII labels
  * are kept; ASCII letters are lower-cased.  Writes a terminated string
- * into OUT; the length, or -1 (an empty label, ill-formed UTF-8, a label
- * over 63 octets in A-label form, no room).
+ * into OUT; the length, or -1 (an empty label, ill-formed UTF-8, a
+ * control octet, a label over 63 octets in A-label form, no room).
  */
 long	idn_domain_ascii(const char *, size_t, char *, size_t);
 /*

@@ -411,6 +411,8 @@ static const struct d_case d_cases[] = {
 	{ ".a", NULL },
 	{ "\xc3.org", NULL },
 	{ "\xed\xa0\x80.org", NULL },
+	{ "a\tb.org", NULL },
+	{ "\xc3\xbc\x7f.org", NULL },
 	/* U+3002 IDEOGRAPHIC FULL STOP is not a dot: one label */
 	{ "a\xe3\x80\x82" "b", "xn--ab-r13a" },
 };
