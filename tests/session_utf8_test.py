@@ -447,6 +447,30 @@ def smtplib_sees_no_smtputf8(s):
     s.assert_nothing_spooled()
 
 
+@test("ulabel")
+def swaks_without_parameter(s):
+    # swaks (20201014) cannot send the SMTPUTF8 parameter; it still shows
+    # an unmodified client meeting 553 5.6.7 for a UTF-8 address.
+    import shutil
+    swaks = shutil.which("swaks")
+    if swaks is None:
+        fail("swaks is not installed (apt-get install swaks)")
+    for args, where in ((["--from", "%s@example.net" % JOSE, "--to",
+                          "b@example.org"], "MAIL"),
+                        (["--from", "a@example.net", "--to",
+                          "%s@%s" % (JOSE, EXAMPLE_U)], "RCPT")):
+        p = subprocess.run([swaks, "--server", "127.0.0.1:%d" % s.port,
+                            "--local-interface", STRANGER,
+                            "--helo", "client.example", "--quit-after",
+                            "RCPT", "--timeout", "10"] + args,
+                           capture_output=True, timeout=30)
+        out = (p.stdout + p.stderr).decode("utf-8", "replace")
+        if not re.search(r"<\*\* 553 5\.6\.7 ", out):
+            fail("swaks, UTF-8 address in %s: no 553 5.6.7:\n%s"
+                 % (where, out))
+    s.assert_nothing_spooled()
+
+
 # == smtpfe -b ================================================================
 
 @test("ulabel")
