@@ -1127,8 +1127,8 @@ START_TEST(test_rcpt_with_map)
 	ck_assert_int_eq(peer_set_text(&peer, STRANGER), 0);
 	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<Alice@Example.org>", 0,
 	    &a));
-	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", 0, &a),
-	    "550 5.1.1 No such user here");
+	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", 0,
+	    &a), "550 5.1.1 No such user here");
 	ck_assert_ptr_null(policy_rcpt(&c, &peer,
 	    " TO:<bob@x.sub.example.net>", 0, &a));
 	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<bob@y.sub.example.net>", 0,
@@ -1142,11 +1142,11 @@ START_TEST(test_rcpt_with_map)
 	    " TO:<a%b@example.org>", 0, &a), "553 5.1.3 ", 10), 0);
 	/* non-local recipients from a relay client are not looked up */
 	ck_assert_int_eq(peer_set_text(&peer, RELAY), 0);
-	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<bob@elsewhere.example>", 0,
-	    &a));
+	ck_assert_ptr_null(policy_rcpt(&c, &peer,
+	    " TO:<bob@elsewhere.example>", 0, &a));
 	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<x@[192.0.2.1]>", 0, &a));
-	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", 0, &a),
-	    "550 5.1.1 No such user here");
+	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", 0,
+	    &a), "550 5.1.1 No such user here");
 	unmap(&c);
 }
 END_TEST
