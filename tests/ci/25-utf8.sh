@@ -24,6 +24,10 @@
 # /tmp/smtpfe-mta.lock, which this stage takes itself; main.cf, the
 # running state and the table are restored at the end.  Users rcpt1 and
 # rcpt2 are created when missing and removed again.
+# Run it plainly (bash tests/ci/NN-....sh): it re-runs itself under
+# "flock /tmp/smtpfe-mta.lock".  Under an outer flock of that file, set
+# SMTPFE_MTA_LOCKED=1, or the inner flock waits (at most 30 minutes) for
+# the outer one.
 set -eu
 if [ -z "${SMTPFE_MTA_LOCKED:-}" ]; then
 	command -v flock >/dev/null 2>&1 || { echo "FAIL: flock missing" >&2;

@@ -16,6 +16,10 @@
 # lock /tmp/smtpfe-mta.lock, which this stage takes itself; at the end,
 # always: Exim purged, Postfix reinstalled and its files restored
 # (tests/e2e/swap.sh), /etc/aliases included.
+# Run it plainly (bash tests/ci/NN-....sh): it re-runs itself under
+# "flock /tmp/smtpfe-mta.lock".  Under an outer flock of that file, set
+# SMTPFE_MTA_LOCKED=1, or the inner flock waits (at most 30 minutes) for
+# the outer one.
 set -eu
 if [ -z "${SMTPFE_MTA_LOCKED:-}" ]; then
 	command -v flock >/dev/null 2>&1 || { echo "FAIL: flock missing" >&2;
