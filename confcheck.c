@@ -6,9 +6,11 @@
  * MTA's program) rather than the configuration itself: every problem is
  * printed, one line each, and any error makes the exit status 78.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -170,6 +172,82 @@ check_dnsbl(struct tally *t, const struct config *conf)
 	problem(t, msg);
 }
 
+/* Our choice: a program larger than this is not read by the EAI probe. */
+#define PROBE_SIZE_MAX	(64UL * 1024 * 1024)
+
+/* has_text - 1 when the LEN octets at P contain the string S */
+static int
+has_text(const char *p, size_t len, const char *s)
+{
+	size_t n = strlen(s), i;
+	const char *q;
+
+	for (i = 0; i + n <= len; i = (size_t)(q - p) + 1) {
+		if ((q = memchr(p + i, s[0], len - n + 1 - i)) == NULL)
+			return 0;
+		if (memcmp(q, s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * sendmail_no_eai - 1 when the program at PATH is sendmail 8 built
+ * without EAI (RFC 6530), which cannot take a UTF-8 envelope.  The file
+ * is read, never run: sendmail 8 is recognised by its option
+ * DontBlameSendmail and its "Compiled with:" banner (-d0.1); a build
+ * without EAI carries the message "requires USE_EAI support" (Debian 12's
+ * 8.17.1.9 does), and one from before EAI has no USE_EAI at all.
+ * Postfix's and Exim's programs have neither marker: never flagged.
+ */
+static int
+sendmail_no_eai(const char *path)
+{
+	struct stat st;
+	const char *p;
+	void *map;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+	    (unsigned long long)st.st_size > PROBE_SIZE_MAX) {
+		(void)close(fd);
+		return 0;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	(void)close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	p = map;
+	if (has_text(p, (size_t)st.st_size, "DontBlameSendmail") &&
+	    has_text(p, (size_t)st.st_size, "Compiled with:"))
+		r = has_text(p, (size_t)st.st_size,
+		    "requires USE_EAI support") ||
+		    !has_text(p, (size_t)st.st_size, "USE_EAI");
+	(void)munmap(map, (size_t)st.st_size);
+	return r;
+}
+
+/*
+ * check_smtputf8 - smtputf8 = yes in front of an MTA program known not to
+ * take UTF-8 addresses: such mail would be accepted and then refused by
+ * the hand-off.  Only what can be known is reported (see smtpfe(8)).
+ */
+static void
+check_smtputf8(struct tally *t, const struct config *conf)
+{
+	char msg[PATH_MAX + 200];
+
+	if (!conf->smtputf8 || !sendmail_no_eai(conf->sendmail))
+		return;
+	(void)snprintf(msg, sizeof(msg), "smtputf8 = yes, but sendmail %s is "
+	    "sendmail 8 built without EAI: it cannot take UTF-8 addresses "
+	    "(set smtputf8 = no, or hand off to Postfix or Exim)",
+	    conf->sendmail);
+	problem(t, msg);
+}
+
 /* confcheck - print every problem on stderr; 0, or 78 (EX_CONFIG) */
 int
 confcheck(const char *path)
@@ -202,6 +280,7 @@ confcheck(const char *path)
 	check_dnsbl(&t, &conf);
 	t.errors += tls_confcheck(&conf, pw != NULL ? (long long)pw->uid : -1,
 	    pw != NULL ? (long long)pw->gid : -1, report_tls, &t);
+	check_smtputf8(&t, &conf);
 	if (t.errors == 0)
 		(void)printf("smtpfe: %s: ok\n", path);
 	return t.errors == 0 ? 0 : EX_CONFIG;

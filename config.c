@@ -26,6 +26,7 @@
 #include "dnsbl.h"
 #include "policy.h"
 #include "smtpfe.h"
+#include "utf8.h"
 
 /* Our choice: the longest configuration line, comment included. */
 #define CONF_LINE_MAX		4096
@@ -35,6 +36,8 @@
 #define CONF_RCPT_MAX		1000
 /* Our choice: greet_pause above 10 s would trip clients' own timeouts. */
 #define CONF_GREET_PAUSE_MAX	10000
+/* utf8.h: a local_domains entry in A-label form, a leading dot and NUL. */
+#define CONF_ACE_MAX		(IDN_DOMAIN_ACE_MAX + 2)
 /* Our choice: a user name as useradd(8) allows it, at most 32 octets. */
 #define CONF_USER_MAX		32
 
@@ -98,6 +101,7 @@ static const struct conf_key conf_keys[] = {
 	CK_STR(tls_cert, CT_PATH),
 	CK_STR(tls_key, CT_PATH),
 	CK_STR(tls_wrapper, CT_PATH),
+	CK_INT("smtputf8", CT_BOOL, smtputf8),
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -290,15 +294,25 @@ list_count(const char *v)
 	return n;
 }
 
-/* local_domain_ok - a local_domains entry: a domain, or "." + a domain */
+/*
+ * local_domain_ok - a local_domains entry: a domain, or "." + a domain,
+ * in U-label or A-label form; stored lower-cased in A-label form (ACE,
+ * room for CONF_ACE_MAX octets), which is how policy compares domains.
+ */
 static int
-local_domain_ok(char *d)
+local_domain_ok(char *d, char *ace)
 {
-	size_t i;
+	size_t i, dot = d[0] == '.';
 
 	for (i = 0; d[i] != '\0'; i++)
 		d[i] = (char)ascii_lower((unsigned char)d[i]);
-	return domain_syntax_ok(d[0] == '.' ? d + 1 : d);
+	if (utf8_check(d, strlen(d)) != UTF8_OK)
+		return 0;
+	ace[0] = '.';
+	if (idn_domain_ascii(d + dot, strlen(d + dot), ace + dot,
+	    CONF_ACE_MAX - dot) < 0)
+		return 0;
+	return domain_syntax_ok(ace + dot);
 }
 
 /* conf_set_domains - local_domains: at least one, lower-cased */
@@ -306,7 +320,7 @@ static int
 conf_set_domains(struct loader *ld, const struct conf_key *k, char *v)
 {
 	struct config *c = ld->conf;
-	char echo[CONF_ECHO_MAX], *item, *copy;
+	char echo[CONF_ECHO_MAX], ace[CONF_ACE_MAX], *item, *copy;
 	int bad = 0;
 
 	if ((c->local_domains = calloc(list_count(v), sizeof(char *))) == NULL) {
@@ -314,12 +328,12 @@ conf_set_domains(struct loader *ld, const struct conf_key *k, char *v)
 		return -1;
 	}
 	while ((item = list_next(&v)) != NULL) {
-		if (!local_domain_ok(item)) {
+		if (!local_domain_ok(item, ace)) {
 			conf_problem(ld, "%s: not a domain name: \"%s\"",
 			    k->name,
 			    conf_echo(echo, sizeof(echo), item));
 			bad = 1;
-		} else if ((copy = strdup(item)) == NULL) {
+		} else if ((copy = strdup(ace)) == NULL) {
 			conf_problem(ld, "%s: out of memory", k->name);
 			bad = 1;
 		} else
@@ -589,6 +603,7 @@ config_defaults(struct config *c)
 	c->retry_max_age = 432000;
 	(void)str_copy(c->tls_wrapper, "/usr/bin/stunnel4",
 	    sizeof(c->tls_wrapper));
+	c->smtputf8 = 1;
 }
 
 /* config_load - defaults, then FILE; returns the number of problems */

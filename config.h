@@ -60,6 +60,7 @@ struct config {
 	char		 tls_cert[PATH_MAX];	/* "" = unset (tls.c) */
 	char		 tls_key[PATH_MAX];	/* "" = unset */
 	char		 tls_wrapper[PATH_MAX];
+	int		 smtputf8;		/* 1 = advertise SMTPUTF8 */
 };
 
 /*

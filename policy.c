@@ -20,6 +20,7 @@
 #include "config.h"
 #include "policy.h"
 #include "smtpfe.h"
+#include "utf8.h"
 
 /* RFC 1035 2.3.4: a label is at most 63 octets. */
 #define DNS_LABEL_MAX	63
@@ -69,6 +70,18 @@ is_qtext(unsigned char c)
 	    (c >= 93 && c <= 126);
 }
 
+/*
+ * is_utf8_octet - an octet of RFC 6531 UTF8-non-ascii, which extends
+ * atext, qtextSMTP and sub-domain.  addr_parse lets such octets reach
+ * the parsers only in an SMTPUTF8 transaction, and only once the whole
+ * text has been found well-formed UTF-8.
+ */
+static int
+is_utf8_octet(unsigned char c)
+{
+	return c >= 0x80;
+}
+
 /* is_ctl - a control octet: C0 or DEL */
 static int
 is_ctl(unsigned char c)
@@ -100,15 +113,28 @@ has_ctl(const char *s, size_t len)
 	return 0;
 }
 
+/* ulabel_ok - a label with UTF-8: its A-label fits 63 octets */
+static int
+ulabel_ok(const char *s, size_t len)
+{
+	char ace[IDN_LABEL_MAX + 1];
+
+	return idn_domain_ascii(s, len, ace, sizeof(ace)) > 0;
+}
+
 /*
  * domain_ok - RFC 5321 Domain: dot-separated labels of letters, digits
  * and hyphens, no hyphen at either end of a label, no empty label (so no
- * trailing dot), labels at most 63 octets, the whole at most 255.
+ * trailing dot), labels at most 63 octets, the whole at most 255.  With
+ * UTF8, a label may also hold UTF-8 (RFC 6531 U-label; the text was
+ * found well-formed already) and must then fit 63 octets in A-label
+ * form; only '.' separates labels.
  */
 static int
-domain_ok(const char *s, size_t len)
+domain_ok(const char *s, size_t len, int utf8)
 {
 	size_t i, label = 0;
+	int wide = 0;
 
 	if (len == 0 || len > SMTP_DOMAIN_MAX)
 		return 0;
@@ -116,17 +142,22 @@ domain_ok(const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
+			if (label == 0 || s[i - 1] == '-' ||
+			    (wide && !ulabel_ok(s + i - label, label)))
 				return 0;
 			label = 0;
+			wide = 0;
 			continue;
 		}
-		if (!is_ldh(c) || (label == 0 && c == '-'))
+		if (utf8 && is_utf8_octet(c))
+			wide = 1;
+		else if (!is_ldh(c) || (label == 0 && c == '-'))
 			return 0;
-		if (++label > DNS_LABEL_MAX)
+		if (++label > (wide ? SMTP_DOMAIN_MAX : DNS_LABEL_MAX))
 			return 0;
 	}
-	return label > 0 && s[len - 1] != '-';
+	return label > 0 && s[len - 1] != '-' &&
+	    (!wide || ulabel_ok(s + len - label, label));
 }
 
 /*
@@ -156,7 +187,7 @@ literal_ok(const char *s, size_t len)
  * is "@" Domain: each route domain is checked, then dropped (Appendix C).
  */
 static long
-route_len(const char *s, size_t len)
+route_len(const char *s, size_t len, int utf8)
 {
 	size_t i = 0, j;
 
@@ -167,7 +198,7 @@ route_len(const char *s, size_t len)
 			return -1;
 		for (j = i + 1; j < len && s[j] != ',' && s[j] != ':'; j++)
 			continue;
-		if (j >= len || !domain_ok(s + i + 1, j - i - 1))
+		if (j >= len || !domain_ok(s + i + 1, j - i - 1, utf8))
 			return -1;
 		i = j + 1;
 		if (s[j] == ':')
@@ -177,7 +208,7 @@ route_len(const char *s, size_t len)
 
 /* quoted_len - length of the Quoted-string at S, or 0 if malformed */
 static size_t
-quoted_len(const char *s, size_t len)
+quoted_len(const char *s, size_t len, int utf8)
 {
 	size_t i;
 
@@ -194,7 +225,7 @@ quoted_len(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (!is_qtext(c))
+		if (!is_qtext(c) && !(utf8 && is_utf8_octet(c)))
 			return 0;
 	}
 	return 0;
@@ -202,7 +233,7 @@ quoted_len(const char *s, size_t len)
 
 /* dotstring_len - length of the Dot-string at S, or 0 if malformed */
 static size_t
-dotstring_len(const char *s, size_t len)
+dotstring_len(const char *s, size_t len, int utf8)
 {
 	size_t i;
 
@@ -210,7 +241,8 @@ dotstring_len(const char *s, size_t len)
 		if (s[i] == '.') {
 			if (i == 0 || s[i - 1] == '.')
 				return 0;
-		} else if (!is_atext((unsigned char)s[i]))
+		} else if (!is_atext((unsigned char)s[i]) &&
+		    !(utf8 && is_utf8_octet((unsigned char)s[i])))
 			break;
 	}
 	if (i == 0 || s[i - 1] == '.')
@@ -220,13 +252,13 @@ dotstring_len(const char *s, size_t len)
 
 /* local_len - length of the Local-part at S, or 0 if malformed */
 static size_t
-local_len(const char *s, size_t len)
+local_len(const char *s, size_t len, int utf8)
 {
 	if (len == 0)
 		return 0;
 	if (s[0] == '"')
-		return quoted_len(s, len);
-	return dotstring_len(s, len);
+		return quoted_len(s, len, utf8);
+	return dotstring_len(s, len, utf8);
 }
 
 /*
@@ -301,6 +333,11 @@ addr_tricks(const struct addr *a, enum role role)
 		return BY_ROLE(role,
 		    "553 5.1.7 :include: addresses are refused",
 		    "553 5.1.3 :include: addresses are refused");
+	if (utf8_has_confusable(plain, n))
+		return BY_ROLE(role, "553 5.1.7 Fullwidth or small form of "
+		    "an ASCII character in the local part is refused",
+		    "553 5.1.3 Fullwidth or small form of "
+		    "an ASCII character in the local part is refused");
 	return NULL;
 }
 
@@ -323,7 +360,7 @@ addr_fill(struct addr *a, const char *local, size_t llen, const char *domain,
 
 /* domain_check - the domain of a mailbox: literal or RFC 5321 Domain */
 static const char *
-domain_check(const char *d, size_t dlen, enum role role)
+domain_check(const char *d, size_t dlen, enum role role, int utf8)
 {
 	int literal = dlen > 0 && d[0] == '[';
 
@@ -337,7 +374,7 @@ domain_check(const char *d, size_t dlen, enum role role)
 	if (!literal && dlen > 0 && d[dlen - 1] == '.')
 		return BY_ROLE(role, "501 5.1.7 Domain ends in a dot",
 		    "501 5.1.3 Domain ends in a dot");
-	if (!literal && !domain_ok(d, dlen))
+	if (!literal && !domain_ok(d, dlen, utf8))
 		return BY_ROLE(role, "501 5.1.7 Bad domain syntax",
 		    "501 5.1.3 Bad domain syntax");
 	return NULL;
@@ -350,12 +387,13 @@ domain_check(const char *d, size_t dlen, enum role role)
  * anywhere is refused 553 5.1.3 whoever the client is").
  */
 static const char *
-mailbox_parse(const char *m, size_t mlen, enum role role, struct addr *a)
+mailbox_parse(const char *m, size_t mlen, enum role role, int utf8,
+    struct addr *a)
 {
 	const char *d, *err;
 	size_t llen, dlen;
 
-	llen = local_len(m, mlen);
+	llen = local_len(m, mlen, utf8);
 	if (llen == 0 || (llen < mlen && m[llen] != '@'))
 		return BY_ROLE(role, "501 5.1.7 Bad local part syntax",
 		    "501 5.1.3 Bad local part syntax");
@@ -370,7 +408,7 @@ mailbox_parse(const char *m, size_t mlen, enum role role, struct addr *a)
 	if (memchr(d, '@', dlen) != NULL)
 		return BY_ROLE(role, "553 5.1.7 A second @ is refused",
 		    "553 5.1.3 A second @ is refused");
-	if ((err = domain_check(d, dlen, role)) != NULL)
+	if ((err = domain_check(d, dlen, role, utf8)) != NULL)
 		return err;
 	if (llen + dlen + 3 > SMTP_PATH_MAX)
 		return BY_ROLE(role, "501 5.1.7 Path longer than 256 octets",
@@ -394,22 +432,48 @@ addr_null(enum role role, struct addr *a)
 }
 
 /*
+ * addr_utf8 - the octets of an SMTPUTF8 address: well-formed UTF-8 (RFC
+ * 3629) without C1 controls, or 501 (SPEC "Internationalized addresses").
+ */
+static const char *
+addr_utf8(const char *s, size_t len, enum role role)
+{
+	int r = utf8_check(s, len);
+
+	if (r == UTF8_C1)
+		return BY_ROLE(role,
+		    "501 5.1.7 C1 control characters in address are refused",
+		    "501 5.1.3 C1 control characters in address are refused");
+	if (r != UTF8_OK)
+		return BY_ROLE(role,
+		    "501 5.1.7 Address is not well-formed UTF-8",
+		    "501 5.1.3 Address is not well-formed UTF-8");
+	return NULL;
+}
+
+/*
  * addr_parse - parse "<...>" (brackets included, exactly LEN octets) as an
  * RFC 5321 Path.  Non-ASCII and control octets are judged before the
  * syntax, so that the client learns why (553 5.6.7, 553 5.1.x); a control
  * octet is refused anywhere in the text, not only in the local part.
+ * UTF8 is the transaction's SMTPUTF8 flag: without it any non-ASCII octet
+ * is 553 5.6.7; with it the text must be well-formed UTF-8.
  */
 const char *
-addr_parse(const char *s, size_t len, enum role role, struct addr *a)
+addr_parse(const char *s, size_t len, enum role role, int utf8,
+    struct addr *a)
 {
+	const char *err;
 	long rlen;
 
 	memset(a, 0, sizeof(*a));
 	if (len > SMTP_LINE_MAX)
 		return BY_ROLE(role, "501 5.1.7 Path longer than 512 octets",
 		    "501 5.1.3 Path longer than 512 octets");
-	if (has_8bit(s, len))
+	if (has_8bit(s, len) && !utf8)
 		return "553 5.6.7 Non-ASCII address refused (no SMTPUTF8)";
+	if (has_8bit(s, len) && (err = addr_utf8(s, len, role)) != NULL)
+		return err;
 	if (has_ctl(s, len))
 		return BY_ROLE(role,
 		    "553 5.1.7 Control characters in address are refused",
@@ -419,10 +483,11 @@ addr_parse(const char *s, size_t len, enum role role, struct addr *a)
 		    "501 5.1.3 Address must be in <>");
 	if (len == 2)
 		return addr_null(role, a);
-	if ((rlen = route_len(s + 1, len - 2)) < 0)
+	if ((rlen = route_len(s + 1, len - 2, utf8)) < 0)
 		return BY_ROLE(role, "501 5.1.7 Bad source route syntax",
 		    "501 5.1.3 Bad source route syntax");
-	return mailbox_parse(s + 1 + rlen, len - 2 - (size_t)rlen, role, a);
+	return mailbox_parse(s + 1 + rlen, len - 2 - (size_t)rlen, role, utf8,
+	    a);
 }
 
 /* policy_helo - check a HELO/EHLO argument (domain or address literal) */
@@ -435,7 +500,7 @@ policy_helo(const char *arg)
 		return "501 5.5.4 HELO/EHLO requires a domain name";
 	if (len > SMTP_DOMAIN_MAX)
 		return "501 5.5.4 HELO/EHLO argument longer than 255 octets";
-	if (arg[0] == '[' ? !literal_ok(arg, len) : !domain_ok(arg, len))
+	if (arg[0] == '[' ? !literal_ok(arg, len) : !domain_ok(arg, len, 0))
 		return "501 5.5.4 HELO/EHLO argument is not a domain name "
 		    "or address literal";
 	return NULL;
@@ -537,7 +602,31 @@ mail_body(const char *v, size_t vlen, struct mailargs *m)
 	return NULL;
 }
 
-/* mail_param - one MAIL parameter: SIZE and BODY only; the rest is 555 */
+/* is_smtputf8 - the keyword is SMTPUTF8, in any case */
+static int
+is_smtputf8(const char *k, size_t klen)
+{
+	return klen == 8 && str_ncasecmp(k, "SMTPUTF8", 8) == 0;
+}
+
+/*
+ * mail_smtputf8 - SMTPUTF8 (RFC 6531 3.4): no value; 555 when
+ * smtputf8 = no, as for any parameter the server does not offer.
+ */
+static const char *
+mail_smtputf8(const struct config *conf, const char *v, struct mailargs *m)
+{
+	if (!conf->smtputf8)
+		return "555 5.5.4 SMTPUTF8 is not offered here (smtputf8 = no)";
+	if (v != NULL)
+		return "501 5.5.4 SMTPUTF8 takes no value";
+	if (m->smtputf8)
+		return "501 5.5.4 Duplicate SMTPUTF8 parameter";
+	m->smtputf8 = 1;
+	return NULL;
+}
+
+/* mail_param - one MAIL parameter: SIZE, BODY, SMTPUTF8; the rest is 555 */
 static const char *
 mail_param(const struct config *conf, const char *k, size_t klen,
     const char *v, size_t vlen, struct mailargs *m)
@@ -546,7 +635,10 @@ mail_param(const struct config *conf, const char *k, size_t klen,
 		return mail_size(conf, v, vlen, m);
 	if (klen == 4 && str_ncasecmp(k, "BODY", 4) == 0)
 		return mail_body(v, vlen, m);
-	return "555 5.5.4 Unsupported MAIL parameter (only SIZE and BODY)";
+	if (is_smtputf8(k, klen))
+		return mail_smtputf8(conf, v, m);
+	return "555 5.5.4 Unsupported MAIL parameter "
+	    "(only SIZE, BODY and SMTPUTF8)";
 }
 
 /*
@@ -587,6 +679,26 @@ param_split(const char **pp, const char **k, size_t *klen, const char **v,
 }
 
 /*
+ * mail_wants_utf8 - 1 when the parameters after the path at P hold a
+ * well-formed SMTPUTF8 and smtputf8 = yes: the address is then judged
+ * as UTF-8.  Only a look ahead; mail_param judges each parameter after
+ * the address, in order.
+ */
+static int
+mail_wants_utf8(const struct config *conf, const char *p)
+{
+	const char *k, *v;
+	size_t klen, vlen;
+
+	if (!conf->smtputf8)
+		return 0;
+	while (param_split(&p, &k, &klen, &v, &vlen) == 1)
+		if (is_smtputf8(k, klen) && v == NULL)
+			return 1;
+	return 0;
+}
+
+/*
  * policy_mail - parse and check what follows "MAIL": exactly " FROM:" in
  * any case, blanks tolerated after the colon (many clients send one),
  * the path, then parameters.
@@ -608,7 +720,8 @@ policy_mail(const struct config *conf, const char *arg, struct mailargs *m)
 	if ((plen = path_span(p)) == 0)
 		return "501 5.1.7 Bad sender address syntax: use "
 		    "MAIL FROM:<address>";
-	if ((err = addr_parse(p, plen, ROLE_SENDER, &m->from)) != NULL)
+	if ((err = addr_parse(p, plen, ROLE_SENDER,
+	    mail_wants_utf8(conf, p + plen), &m->from)) != NULL)
 		return err;
 	p += plen;
 	while ((r = param_split(&p, &k, &klen, &v, &vlen)) == 1)
@@ -685,11 +798,12 @@ rcpt_policy(const struct config *conf, const struct peer *peer,
 /*
  * policy_rcpt - parse and check what follows "RCPT": exactly " TO:" in any
  * case, blanks tolerated after the colon, the path; no parameter is
- * offered (NOTIFY and ORCPT are deliberately not), so any is 555.
+ * offered (NOTIFY and ORCPT are deliberately not), so any is 555.  UTF8
+ * is the transaction's SMTPUTF8 flag.
  */
 const char *
 policy_rcpt(const struct config *conf, const struct peer *peer,
-    const char *arg, struct addr *a)
+    const char *arg, int utf8, struct addr *a)
 {
 	const char *p, *k, *v, *err;
 	size_t plen, klen, vlen;
@@ -703,7 +817,7 @@ policy_rcpt(const struct config *conf, const struct peer *peer,
 	if ((plen = path_span(p)) == 0)
 		return "501 5.1.3 Bad recipient address syntax: use "
 		    "RCPT TO:<address>";
-	if ((err = addr_parse(p, plen, ROLE_RCPT, a)) != NULL)
+	if ((err = addr_parse(p, plen, ROLE_RCPT, utf8, a)) != NULL)
 		return err;
 	p += plen;
 	if ((r = param_split(&p, &k, &klen, &v, &vlen)) < 0)
@@ -716,16 +830,25 @@ policy_rcpt(const struct config *conf, const struct peer *peer,
 /*
  * domain_is_local - 1 when DOMAIN matches local_domains, in any case:
  * "example.org" matches itself only, ".example.org" every subdomain but
- * not example.org itself.  An address literal never matches.
+ * not example.org itself.  An address literal never matches.  A domain
+ * with UTF-8 is compared in A-label form, as local_domains is stored.
  */
 int
 domain_is_local(const struct config *conf, const char *domain)
 {
+	char ace[IDN_DOMAIN_ACE_MAX + 1];
 	size_t i, dlen, elen;
+	long n;
 
 	dlen = strlen(domain);
 	if (dlen == 0 || domain[0] == '[')
 		return 0;
+	if (has_8bit(domain, dlen)) {
+		if ((n = idn_domain_ascii(domain, dlen, ace, sizeof(ace))) < 0)
+			return 0;
+		domain = ace;
+		dlen = (size_t)n;
+	}
 	for (i = 0; i < conf->nlocal; i++) {
 		const char *e = conf->local_domains[i];
 
@@ -951,8 +1074,9 @@ map_find(const struct rcptmap *map, const char *key, size_t klen)
 int
 rcptmap_has(const struct rcptmap *map, const struct addr *a)
 {
-	char key[SMTP_LOCAL_MAX + 1 + SMTP_DOMAIN_MAX + 1];
+	char key[SMTP_LOCAL_MAX + 1 + IDN_DOMAIN_ACE_MAX + 1];
 	size_t llen, dlen, i;
+	long n;
 
 	if (map->base == NULL || a->null)
 		return 0;
@@ -963,8 +1087,17 @@ rcptmap_has(const struct rcptmap *map, const struct addr *a)
 	for (i = 0; i < llen; i++)
 		key[i] = (char)ascii_lower((unsigned char)a->local[i]);
 	key[llen] = '@';
-	for (i = 0; i < dlen; i++)
-		key[llen + 1 + i] = (char)ascii_lower((unsigned char)a->domain[i]);
+	if (has_8bit(a->domain, dlen)) {
+		/* The file lists domains in A-label form (SPEC). */
+		n = idn_domain_ascii(a->domain, dlen, key + llen + 1,
+		    sizeof(key) - llen - 1);
+		if (n < 0)
+			return 0;
+		dlen = (size_t)n;
+	} else
+		for (i = 0; i < dlen; i++)
+			key[llen + 1 + i] =
+			    (char)ascii_lower((unsigned char)a->domain[i]);
 	if (map_find(map, key, llen + 1 + dlen))
 		return 1;
 	return map_find(map, key + llen, 1 + dlen);

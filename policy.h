@@ -53,6 +53,7 @@ struct mailargs {
 	int			 size_given;
 	unsigned long long	 size;
 	enum body		 body;
+	int			 smtputf8;	/* the SMTPUTF8 parameter */
 };
 
 /* peer_set_sockaddr - fill a peer from getpeername(); -1 if not IP */
@@ -71,9 +72,10 @@ int	domain_is_local(const struct config *, const char *);
 /*
  * addr_parse - parse "<...>" (brackets included, exactly LEN octets) as an
  * RFC 5321 Path: syntax, limits, source route stripped, then the trick
- * forms that hold for every address.  ROLE picks 5.1.7 or 5.1.3.
+ * forms that hold for every address.  ROLE picks 5.1.7 or 5.1.3; the int
+ * is the transaction's SMTPUTF8 flag (UTF-8 allowed, RFC 6531).
  */
-const char *addr_parse(const char *, size_t, enum role, struct addr *);
+const char *addr_parse(const char *, size_t, enum role, int, struct addr *);
 
 /* policy_helo - check a HELO/EHLO argument (domain or address literal) */
 const char *policy_helo(const char *);
@@ -87,10 +89,11 @@ const char *policy_mail(const struct config *, const char *,
 
 /*
  * policy_rcpt - parse and check what follows "RCPT" (" TO:<a>"): path,
- * parameters, trick forms, relay check, recipients list.
+ * parameters, trick forms, relay check, recipients list; the int is the
+ * transaction's SMTPUTF8 flag.
  */
 const char *policy_rcpt(const struct config *, const struct peer *,
-	    const char *, struct addr *);
+	    const char *, int, struct addr *);
 
 /* rcptmap_has - 1 when the address (or "@domain") is in the list */
 int	rcptmap_has(const struct rcptmap *, const struct addr *);

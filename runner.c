@@ -162,8 +162,9 @@ env_next(struct cursor *c)
 			break;
 		if (ch == '\0')
 			return "NUL octet";
-		if (ch < 0x20 || ch > 0x7e)
-			return "control or 8-bit octet";
+		/* 8-bit octets: UTF-8 addresses, judged by addr_parse. */
+		if (ch < 0x20 || ch == 0x7f)
+			return "control octet";
 	}
 	if (i == max)
 		return max == ENVELOPE_LINE_MAX ? "line too long" :
@@ -293,7 +294,7 @@ env_sender(struct cursor *c, struct envelope *env)
 	if (!env_value(c, "Sender", &v, &n))
 		return "Sender: expected";
 	memset(&env->sender, 0, sizeof(env->sender));
-	if (addr_parse(v, n, ROLE_SENDER, &env->sender) != NULL)
+	if (addr_parse(v, n, ROLE_SENDER, 1, &env->sender) != NULL)
 		return "Sender: refused by addr_parse";
 	return NULL;
 }
@@ -313,7 +314,7 @@ env_rcpts(struct cursor *c, struct envelope *env)
 			return "Recipient: too many";
 		a = &env->rcpt[env->nrcpt];
 		memset(a, 0, sizeof(*a));
-		if (addr_parse(v, n, ROLE_RCPT, a) != NULL)
+		if (addr_parse(v, n, ROLE_RCPT, 1, a) != NULL)
 			return "Recipient: refused by addr_parse";
 		if (a->null)
 			return "Recipient: null path";
@@ -343,6 +344,44 @@ env_body(struct cursor *c, struct envelope *env)
 	else
 		return "Body: neither 7BIT nor 8BITMIME";
 	return env_next(c);
+}
+
+/* addr_ascii - 1 when the path holds no octet outside ASCII */
+static int
+addr_ascii(const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; a->path[i] != '\0'; i++)
+		if ((unsigned char)a->path[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/*
+ * env_smtputf8 - the optional "Smtputf8: yes".  The addresses were parsed
+ * as UTF-8 (ASCII parses the same either way); without the line, an
+ * address with a non-ASCII octet is refused, as the session refused it.
+ */
+static const char *
+env_smtputf8(struct cursor *c, struct envelope *env)
+{
+	const char *v;
+	size_t i, n;
+
+	env->smtputf8 = 0;
+	if (env_value(c, "Smtputf8", &v, &n)) {
+		if (n != 3 || memcmp(v, "yes", 3) != 0)
+			return "Smtputf8: not yes";
+		env->smtputf8 = 1;
+		return env_next(c);
+	}
+	for (i = 0; i < env->nrcpt; i++)
+		if (!addr_ascii(&env->rcpt[i]))
+			return "Recipient: non-ASCII without Smtputf8: yes";
+	if (!addr_ascii(&env->sender))
+		return "Sender: non-ASCII without Smtputf8: yes";
+	return NULL;
 }
 
 /* env_arrived - "Arrived: YYYY-MM-DDTHH:MM:SSZ" */
@@ -378,6 +417,7 @@ env_check(struct cursor *c, struct envelope *env)
 	if ((why = env_next(c)) != NULL || (why = env_rcpts(c, env)) != NULL)
 		return why;
 	if ((why = env_body(c, env)) != NULL ||
+	    (why = env_smtputf8(c, env)) != NULL ||
 	    (why = env_arrived(c, env)) != NULL)
 		return why;
 	if ((why = env_next(c)) != NULL)
@@ -404,6 +444,7 @@ envelope_parse(const char *buf, size_t len, struct envelope *env,
 	c.len = len;
 	env->nrcpt = 0;
 	env->body = BODY_NONE;
+	env->smtputf8 = 0;
 	if ((why = env_check(&c, env)) != NULL) {
 		if (errlen > 0 && snprintf(err, errlen, "envelope line %u: %s",
 		    c.lineno + 1, why) < 0)

@@ -22,6 +22,7 @@
 #include "session.h"
 #include "spool.h"
 #include "tls.h"
+#include "utf8.h"
 
 /* Our choice, after Postfix's error sleep: errors past the third are
  * answered 100 ms later each, up to a second, to slow down guessing. */
@@ -258,6 +259,8 @@ cmd_ehlo(struct session *s, const char *arg)
 	    s->conf->max_message_size);
 	netio_reply(&s->io, buf);
 	netio_reply(&s->io, "250-8BITMIME");
+	if (s->conf->smtputf8)
+		netio_reply(&s->io, "250-SMTPUTF8");
 	netio_reply(&s->io, "250-ENHANCEDSTATUSCODES");
 	if (tls_offered() && !s->env.tls)
 		netio_reply(&s->io, "250-STARTTLS");
@@ -289,7 +292,11 @@ cmd_mail(struct session *s, const char *arg)
 	}
 	s->env.sender = ma.from;
 	s->env.body = ma.body;
+	s->env.smtputf8 = ma.smtputf8;
 	s->env.nrcpt = 0;
+	if (s->mode == SESSION_TEST && ma.smtputf8)
+		session_log(s, LOG_DEBUG, "SMTPUTF8 transaction: the addresses "
+		    "may hold UTF-8 (RFC 6531); the spool says Smtputf8: yes");
 	session_enter(s, ST_MAIL);
 	netio_reply(&s->io, "250 2.1.0 Sender ok");
 }
@@ -328,6 +335,23 @@ session_dnsbl(struct dnsbl *d)
 	sess.dns = d;
 }
 
+/* explain_idn - for -b: the A-label form policy compared a U-label in */
+static void
+explain_idn(struct session *s, const char *domain)
+{
+	char ace[IDN_DOMAIN_ACE_MAX + 1];
+	size_t i;
+
+	for (i = 0; domain[i] != '\0'; i++)
+		if ((unsigned char)domain[i] >= 0x80)
+			break;
+	if (domain[i] == '\0' ||
+	    idn_domain_ascii(domain, strlen(domain), ace, sizeof(ace)) < 0)
+		return;
+	session_log(s, LOG_DEBUG, "domain %.255s is %.300s in A-label form "
+	    "(compared so with local_domains and recipients)", domain, ace);
+}
+
 /* cmd_rcpt - RCPT TO:<addr> */
 static void
 cmd_rcpt(struct session *s, const char *arg)
@@ -342,7 +366,8 @@ cmd_rcpt(struct session *s, const char *arg)
 		return;
 	}
 	dnsbl_await(s);
-	if ((r = policy_rcpt(s->conf, &s->peer, arg, &a)) != NULL) {
+	if ((r = policy_rcpt(s->conf, &s->peer, arg, s->env.smtputf8,
+	    &a)) != NULL) {
 		char what[SMTP_LINE_MAX];
 
 		str_printable(what, sizeof(what), arg, strlen(arg));
@@ -352,6 +377,8 @@ cmd_rcpt(struct session *s, const char *arg)
 		return;
 	}
 	s->env.rcpt[s->env.nrcpt++] = a;
+	if (s->mode == SESSION_TEST)
+		explain_idn(s, a.domain);
 	if (s->mode == SESSION_TEST)
 		session_log(s, LOG_DEBUG, "recipient %s accepted: %s", a.path,
 		    a.literal || !domain_is_local(s->conf, a.domain) ?

@@ -301,6 +301,7 @@ static const struct error_case error_cases[] = {
 	{ "user = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	    "user: not a user name: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" },
 	{ "chroot = maybe", "chroot: expected yes or no, not \"maybe\"" },
+	{ "smtputf8 = maybe", "smtputf8: expected yes or no, not \"maybe\"" },
 	{ "chroot = 1", "chroot: expected yes or no, not \"1\"" },
 	{ "mime_partial = drop", "mime_partial: expected accept or reject, "
 	    "not \"drop\"" },
@@ -369,6 +370,38 @@ START_TEST(test_local_domains_errors)
 	config_free(&c);
 
 	ck_assert_int_eq(load(&c, "local_domains = ..example.org .\n"), 2);
+	config_free(&c);
+}
+END_TEST
+
+/*
+ * test_local_domains_idn - U-labels are stored in A-label form, ASCII
+ * lower-cased; ill-formed UTF-8, C1 controls and a label over 63 octets
+ * in A-label form are refused (issue 12).
+ */
+START_TEST(test_local_domains_idn)
+{
+	struct config c;
+
+	ck_assert_int_eq(load(&c, "local_domains = Ex\xc3\xa4mple.ORG, "
+	    ".\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a, "
+	    "XN--BCHER-KVA.example\n"), 0);
+	ck_assert_uint_eq(c.nlocal, 3);
+	ck_assert_str_eq(c.local_domains[0], "xn--exmple-cua.org");
+	ck_assert_str_eq(c.local_domains[1], ".xn--fsqu00a.xn--4rr70v");
+	ck_assert_str_eq(c.local_domains[2], "xn--bcher-kva.example");
+	ck_assert_int_eq(domain_is_local(&c, "ex\xc3\xa4mple.org"), 1);
+	ck_assert_int_eq(domain_is_local(&c, "b\xc3\xbc" "cher.example"), 1);
+	ck_assert_int_eq(domain_is_local(&c, "a.\xe4\xbe\x8b\xe5\xad\x90."
+	    "xn--4rr70v"), 1);
+	ck_assert_int_eq(domain_is_local(&c, "ex\xc3\x84mple.org"), 0);
+	ck_assert_uint_eq(c.smtputf8, 1);
+	config_free(&c);
+
+	ck_assert_int_eq(load(&c, "local_domains = ex\xe4mple.org, "
+	    "a\xc2\x85.org, aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaa\xc3\xbc.org, \xc3\xbc_x.org\nsmtputf8 = no\n"), 4);
+	ck_assert_int_eq(rep.n, 4);
 	config_free(&c);
 }
 END_TEST
@@ -635,6 +668,7 @@ config_suite(void)
 	tcase_add_test(tc, test_relay_empty);
 	tcase_add_loop_test(tc, test_error_table, 0, NCASES(error_cases));
 	tcase_add_test(tc, test_local_domains_errors);
+	tcase_add_test(tc, test_local_domains_idn);
 	tcase_add_test(tc, test_missing_local_domains);
 	tcase_add_test(tc, test_many_errors);
 	tcase_add_test(tc, test_long_line);

@@ -159,7 +159,7 @@ exact_parse(const char *in, size_t len, enum role role, struct addr *a)
 
 	ck_assert_ptr_nonnull(buf);
 	memcpy(buf, in, len);
-	r = addr_parse(buf, len, role, a);
+	r = addr_parse(buf, len, role, 0, a);
 	free(buf);
 	return r;
 }
@@ -504,11 +504,11 @@ START_TEST(test_rcpt_table)
 	/* every prefix, in a buffer of its exact size: no over-read */
 	for (n = 0; n < strlen(c->arg); n++) {
 		ck_assert_ptr_nonnull(arg = strndup(c->arg, n));
-		(void)policy_rcpt(&conf, &peer, arg, &a);
+		(void)policy_rcpt(&conf, &peer, arg, 0, &a);
 		free(arg);
 	}
 	ck_assert_ptr_nonnull(arg = strdup(c->arg));
-	r = policy_rcpt(&conf, &peer, arg, &a);
+	r = policy_rcpt(&conf, &peer, arg, 0, &a);
 	free(arg);
 	if (c->code == NULL)
 		ck_assert_msg(r == NULL, "%s from %s: %s", c->arg, c->peer, r);
@@ -528,7 +528,7 @@ START_TEST(test_rcpt_path_kept)
 	test_config(&conf);
 	ck_assert_int_eq(peer_set_text(&peer, STRANGER), 0);
 	ck_assert_ptr_null(policy_rcpt(&conf, &peer,
-	    " TO:<@elsewhere.example:\"X Y\"@Example.ORG>", &a));
+	    " TO:<@elsewhere.example:\"X Y\"@Example.ORG>", 0, &a));
 	ck_assert_str_eq(a.path, "<\"X Y\"@Example.ORG>");
 	ck_assert_str_eq(a.local, "\"X Y\"");
 	ck_assert_str_eq(a.domain, "Example.ORG");
@@ -588,8 +588,8 @@ static const struct mail_case mail_cases[] = {
 	{ " FROM:<a@example.org> RET=FULL", "555 5.5.4 ", 0, 0, BODY_NONE,
 	    NULL },
 	{ " FROM:<a@example.org> ENVID=x", "555 5.5.4 ", 0, 0, BODY_NONE, NULL },
-	{ " FROM:<a@example.org> SMTPUTF8", "555 5.5.4 ", 0, 0, BODY_NONE,
-	    NULL },
+	{ " FROM:<a@example.org> SMTPUTF8", NULL, 0, 0, BODY_NONE,
+	    "<a@example.org>" },
 	{ " FROM:<a@example.org> AUTH=<>", "555 5.5.4 ", 0, 0, BODY_NONE, NULL },
 	{ " FROM:<a@example.org> X-FOO=1", "555 5.5.4 ", 0, 0, BODY_NONE, NULL },
 	{ " FROM:<a@example.org>SIZE=10", "501 5.5.4 ", 0, 0, BODY_NONE, NULL },
@@ -1125,33 +1125,438 @@ START_TEST(test_rcpt_with_map)
 
 	map_file(&c, "rcpt", text, sizeof(text) - 1);
 	ck_assert_int_eq(peer_set_text(&peer, STRANGER), 0);
-	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<Alice@Example.org>",
+	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<Alice@Example.org>", 0,
 	    &a));
-	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", &a),
-	    "550 5.1.1 No such user here");
+	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", 0,
+	    &a), "550 5.1.1 No such user here");
 	ck_assert_ptr_null(policy_rcpt(&c, &peer,
-	    " TO:<bob@x.sub.example.net>", &a));
-	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<bob@y.sub.example.net>",
+	    " TO:<bob@x.sub.example.net>", 0, &a));
+	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<bob@y.sub.example.net>", 0,
 	    &a), "550 5.1.1 No such user here");
 	/* the order: syntax, trick forms, relay, list */
-	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<bob@elsewhere.example>",
+	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<bob@elsewhere.example>", 0,
 	    &a), "554 5.7.1 Relaying denied: domain is not local");
-	ck_assert_ptr_nonnull(policy_rcpt(&c, &peer, " TO:<a%b@example.org>",
+	ck_assert_ptr_nonnull(policy_rcpt(&c, &peer, " TO:<a%b@example.org>", 0,
 	    &a));
 	ck_assert_int_eq(strncmp(policy_rcpt(&c, &peer,
-	    " TO:<a%b@example.org>", &a), "553 5.1.3 ", 10), 0);
+	    " TO:<a%b@example.org>", 0, &a), "553 5.1.3 ", 10), 0);
 	/* non-local recipients from a relay client are not looked up */
 	ck_assert_int_eq(peer_set_text(&peer, RELAY), 0);
-	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<bob@elsewhere.example>",
-	    &a));
-	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<x@[192.0.2.1]>", &a));
-	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", &a),
-	    "550 5.1.1 No such user here");
+	ck_assert_ptr_null(policy_rcpt(&c, &peer,
+	    " TO:<bob@elsewhere.example>", 0, &a));
+	ck_assert_ptr_null(policy_rcpt(&c, &peer, " TO:<x@[192.0.2.1]>", 0, &a));
+	ck_assert_str_eq(policy_rcpt(&c, &peer, " TO:<carol@example.org>", 0,
+	    &a), "550 5.1.1 No such user here");
 	unmap(&c);
 }
 END_TEST
 
 #define NCASES(t)	(int)(sizeof(t) / sizeof((t)[0]))
+
+/* ---- SMTPUTF8: UTF-8 addresses, A-labels, confusables (issue 12) ---- */
+
+/*
+ * addr_utf8_cases - judged in an SMTPUTF8 transaction.  The same text
+ * without the parameter is 553 5.6.7 when it holds a non-ASCII octet.
+ */
+static const struct addr_case addr_utf8_cases[] = {
+	{ S("<jos\xc3\xa9@ex\xc3\xa4mple.org>"), OK,
+	    "<jos\xc3\xa9@ex\xc3\xa4mple.org>", 0 },
+	/* 用户@例子.广告 */
+	{ S("<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf"
+	    "\xe5\x91\x8a>"), OK, "<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5"
+	    "\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a>", 0 },
+	{ S("<\"jo s\xc3\xa9\"@example.org>"), OK,
+	    "<\"jo s\xc3\xa9\"@example.org>", 0 },
+	{ S("<a@xn--bcher-kva.example>"), OK, "<a@xn--bcher-kva.example>", 0 },
+	{ S("<a@b\xc3\xbc-cher.example>"), OK, "<a@b\xc3\xbc-cher.example>", 0 },
+	{ S("<@r\xc3\xa9.example:a@b.example>"), OK, "<a@b.example>", 0 },
+	{ S("<a@[192.0.2.1]>"), OK, "<a@[192.0.2.1]>", 1 },
+	/* U+3002 is not a dot: "例子。广告" is one label */
+	{ S("<a@\xe4\xbe\x8b\xe5\xad\x90\xe3\x80\x82\xe5\xb9\xbf\xe5\x91\x8a>"),
+	    OK, "<a@\xe4\xbe\x8b\xe5\xad\x90\xe3\x80\x82\xe5\xb9\xbf\xe5\x91"
+	    "\x8a>", 0 },
+	/* ill-formed UTF-8 and C1 controls: 501 */
+	{ S("<a\xc3@example.org>"), SYNTAX, "not well-formed UTF-8", 0 },
+	{ S("<a@example.or\xc3>"), SYNTAX, "not well-formed UTF-8", 0 },
+	{ S("<\xc0\xaf" "a@example.org>"), SYNTAX, "not well-formed UTF-8", 0 },
+	{ S("<\xe0\x80\xaf" "a@example.org>"), SYNTAX, "not well-formed", 0 },
+	{ S("<a@\xed\xa0\x80.org>"), SYNTAX, "not well-formed UTF-8", 0 },
+	{ S("<a\xf4\x90\x80\x80@example.org>"), SYNTAX, "not well-formed", 0 },
+	{ S("<a\xff@example.org>"), SYNTAX, "not well-formed UTF-8", 0 },
+	{ S("<a\xc2\x85@example.org>"), SYNTAX, "C1 control", 0 },
+	{ S("<a\xc2\x80@example.org>"), SYNTAX, "C1 control", 0 },
+	{ S("<a\xc2\x9f@example.org>"), SYNTAX, "C1 control", 0 },
+	{ S("<a\xc2\xa0@example.org>"), OK, "<a\xc2\xa0@example.org>", 0 },
+	/* U-label syntax: hyphens at the ends, ASCII that is not LDH */
+	{ S("<a@-\xc3\xbc.org>"), SYNTAX, "Bad domain syntax", 0 },
+	{ S("<a@\xc3\xbc-.org>"), SYNTAX, "Bad domain syntax", 0 },
+	{ S("<a@\xc3\xbc_x.org>"), SYNTAX, "Bad domain syntax", 0 },
+	{ S("<a@\xc3\xbc..org>"), SYNTAX, "Bad domain syntax", 0 },
+	{ S("<a@\xc3\xbc.org.>"), SYNTAX, "ends in a dot", 0 },
+	{ S("<a@[\xc3\xbc]>"), SYNTAX, "Address literal", 0 },
+	/* confusables: fullwidth and small forms, any role, any client */
+	{ S("<a\xef\xbc\x85" "b@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<\xef\xbd\x9c" "cmd@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<\xef\xbc\x8f" "etc@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<\xef\xbc\x8d" "oQ@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<a\xef\xbc\x81" "b@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<a\xef\xbd\x9e" "b@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<a\xef\xb9\x90" "b@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<a\xef\xb9\xab" "b@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<\"a\xef\xbc\xa0" "b\"@example.org>"), TRICK, "Fullwidth", 0 },
+	{ S("<a\xef\xbc\x80" "b@example.org>"), OK,
+	    "<a\xef\xbc\x80" "b@example.org>", 0 },
+	{ S("<a\xef\xbd\x9f" "b@example.org>"), OK,
+	    "<a\xef\xbd\x9f" "b@example.org>", 0 },
+	{ S("<a\xef\xb9\x8f" "b@example.org>"), OK,
+	    "<a\xef\xb9\x8f" "b@example.org>", 0 },
+	{ S("<a\xef\xb9\xac" "b@example.org>"), OK,
+	    "<a\xef\xb9\xac" "b@example.org>", 0 },
+	/* the domain is not a local part: a fullwidth form there is IDNA's */
+	{ S("<a@b\xef\xbc\x85.org>"), OK, "<a@b\xef\xbc\x85.org>", 0 },
+	/* every ASCII trick still holds on UTF-8 text */
+	{ S("<|\xc3\xa9@example.org>"), TRICK, "Program", 0 },
+	{ S("<\"/\xc3\xa9\"@example.org>"), TRICK, "File", 0 },
+	{ S("<\xc3\xa9\x01@example.org>"), TRICK, "Control", 0 },
+	{ S("<\xc3\xa9@b@example.org>"), TRICK, "second @", 0 },
+};
+
+/* exact_parse_utf8 - addr_parse in an SMTPUTF8 transaction, exact buffer */
+static const char *
+exact_parse_utf8(const char *in, size_t len, enum role role, int utf8,
+    struct addr *a)
+{
+	char *buf = malloc(len > 0 ? len : 1);
+	const char *r;
+
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, in, len);
+	r = addr_parse(buf, len, role, utf8, a);
+	free(buf);
+	return r;
+}
+
+/* has_high - 1 when the text has an octet outside ASCII */
+static int
+has_high(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* check_utf8_case - one row, one role: with SMTPUTF8, then without */
+static void
+check_utf8_case(const struct addr_case *c, enum role role)
+{
+	const char *code = expect_code(c->expect, role), *r;
+	struct addr a;
+	size_t n;
+
+	r = exact_parse_utf8(c->in, c->len, role, 1, &a);
+	if (c->expect == OK) {
+		ck_assert_msg(r == NULL, "%s: refused: %s", c->in, r);
+		ck_assert_str_eq(a.path, c->path);
+		ck_assert_int_eq(a.literal, c->literal);
+	} else {
+		ck_assert_msg(r != NULL && strncmp(r, code, strlen(code)) == 0,
+		    "%s: got \"%s\", want %s", c->in, r, code);
+		ck_assert_msg(strstr(r, c->path) != NULL,
+		    "%s: got \"%s\", want text \"%s\"", c->in, r, c->path);
+	}
+	r = exact_parse_utf8(c->in, c->len, role, 0, &a);
+	if (has_high(c->in, c->len))
+		ck_assert_msg(r != NULL && strcmp(r, "553 5.6.7 Non-ASCII "
+		    "address refused (no SMTPUTF8)") == 0, "%s: %s", c->in, r);
+	for (n = 0; n < c->len; n++) {
+		r = exact_parse_utf8(c->in, n, role, 1, &a);
+		ck_assert_msg(c->expect != OK || r != NULL,
+		    "%s: prefix of %zu octets accepted", c->in, n);
+	}
+}
+
+START_TEST(test_addr_utf8_sender)
+{
+	check_utf8_case(&addr_utf8_cases[_i], ROLE_SENDER);
+}
+END_TEST
+
+START_TEST(test_addr_utf8_rcpt)
+{
+	check_utf8_case(&addr_utf8_cases[_i], ROLE_RCPT);
+}
+END_TEST
+
+/*
+ * make_uaddr - "<" LOCAL "@" DOMAIN ">": a local part of LLEN octets of
+ * "é" (and one "a" when LLEN is odd), a domain of DLEN octets of labels
+ * of ten "é" (20 octets, xn--9caaaaaaaaaa) and an ASCII label to fill.
+ */
+static size_t
+make_uaddr(char *out, size_t llen, size_t dlen)
+{
+	size_t n = 0, i, rem;
+
+	out[n++] = '<';
+	for (i = 0; i + 2 <= llen; i += 2, n += 2)
+		memcpy(out + n, "\xc3\xa9", 2);
+	if (llen % 2)
+		out[n++] = 'a';
+	out[n++] = '@';
+	for (rem = dlen; rem > 25; rem -= 21, n += 21)
+		memcpy(out + n, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9.", 21);
+	memset(out + n, 'd', rem);
+	n += rem;
+	out[n++] = '>';
+	return n;
+}
+
+/* expect_ulen - one make_uaddr case: accepted, or the text of the reply */
+static void
+expect_ulen(size_t llen, size_t dlen, const char *text)
+{
+	char buf[1024];
+	struct addr a;
+	const char *r;
+	size_t len = make_uaddr(buf, llen, dlen);
+
+	ck_assert_uint_eq(len, llen + dlen + 3);
+	r = exact_parse_utf8(buf, len, ROLE_RCPT, 1, &a);
+	if (text == NULL)
+		ck_assert_msg(r == NULL, "local %zu, domain %zu: %s", llen, dlen,
+		    r);
+	else
+		ck_assert_msg(r != NULL && strstr(r, text) != NULL,
+		    "local %zu, domain %zu: got %s, want %s", llen, dlen, r,
+		    text);
+}
+
+/*
+ * test_addr_utf8_limits - SPEC: lengths count octets as sent (UTF-8), at
+ * the limit and one past it; each label fits 63 octets in A-label form.
+ */
+START_TEST(test_addr_utf8_limits)
+{
+	char buf[128];
+	struct addr a;
+	const char *r;
+
+	/* local part: 64 octets (32 "é"), 65 */
+	expect_ulen(64, 11, NULL);
+	expect_ulen(65, 11, "Local part longer than 64 octets");
+	/* path: 1 + 64 + 1 + 189 + 1 = 256, then 257 */
+	expect_ulen(64, 189, NULL);
+	expect_ulen(64, 190, "Path longer than 256 octets");
+	/* domain: 255 passes its own limit (then the path's), 256 not */
+	expect_ulen(1, 252, NULL);
+	expect_ulen(1, 253, "Path longer than 256 octets");
+	expect_ulen(1, 255, "Path longer than 256 octets");
+	expect_ulen(1, 256, "Domain longer than 255 octets");
+	/* a label: 55 'a' and "ü" is 63 octets as an A-label, 56 is 64 */
+	memcpy(buf, "<a@", 3);
+	memset(buf + 3, 'a', 55);
+	memcpy(buf + 58, "\xc3\xbc.org>", 7);
+	r = exact_parse_utf8(buf, 65, ROLE_RCPT, 1, &a);
+	ck_assert_msg(r == NULL, "%s", r);
+	memset(buf + 3, 'a', 56);
+	memcpy(buf + 59, "\xc3\xbc.org>", 7);
+	r = exact_parse_utf8(buf, 66, ROLE_RCPT, 1, &a);
+	ck_assert_str_eq(r, "501 5.1.3 Bad domain syntax");
+	/* the same label last in the domain */
+	memcpy(buf, "<a@x.", 5);
+	memset(buf + 5, 'a', 55);
+	memcpy(buf + 60, "\xc3\xbc>", 3);
+	ck_assert_ptr_null(exact_parse_utf8(buf, 63, ROLE_RCPT, 1, &a));
+	memset(buf + 5, 'a', 56);
+	memcpy(buf + 61, "\xc3\xbc>", 3);
+	ck_assert_ptr_nonnull(exact_parse_utf8(buf, 64, ROLE_RCPT, 1, &a));
+}
+END_TEST
+
+struct mail_utf8_case {
+	int		 smtputf8;	/* the configuration key */
+	const char	*arg;
+	const char	*code;		/* NULL: accepted */
+	int		 flag;		/* mailargs.smtputf8 when accepted */
+};
+
+static const struct mail_utf8_case mail_utf8_cases[] = {
+	{ 1, " FROM:<jos\xc3\xa9@example.org> SMTPUTF8", NULL, 1 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org> smtputf8", NULL, 1 },
+	{ 1, " FROM:<a@example.org> SMTPUTF8", NULL, 1 },
+	{ 1, " FROM:<a@example.org>", NULL, 0 },
+	{ 1, " FROM:<> SMTPUTF8", NULL, 1 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org> BODY=8BITMIME SMTPUTF8 SIZE=10",
+	    NULL, 1 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org>", "553 5.6.7 ", 0 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org> SMTPUTF8=yes", "553 5.6.7 ", 0 },
+	{ 1, " FROM:<a@example.org> SMTPUTF8=yes", "501 5.5.4 ", 0 },
+	{ 1, " FROM:<a@example.org> SMTPUTF8 SMTPUTF8", "501 5.5.4 ", 0 },
+	{ 1, " FROM:<a\xc3@example.org> SMTPUTF8", "501 5.1.7 ", 0 },
+	{ 1, " FROM:<a\xc2\x85@example.org> SMTPUTF8", "501 5.1.7 ", 0 },
+	{ 1, " FROM:<a\xef\xbc\x85" "b@example.org> SMTPUTF8", "553 5.1.7 ",
+	    0 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org> SMTPUTF8 FOO", "555 5.5.4 ", 0 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org>SMTPUTF8", "553 5.6.7 ", 0 },
+	{ 1, " FROM:<jos\xc3\xa9@example.org> X=\xc3\xa9 SMTPUTF8",
+	    "553 5.6.7 ", 0 },
+	/* smtputf8 = no: the parameter is 555, non-ASCII still 553 5.6.7 */
+	{ 0, " FROM:<a@example.org> SMTPUTF8", "555 5.5.4 ", 0 },
+	{ 0, " FROM:<jos\xc3\xa9@example.org> SMTPUTF8", "553 5.6.7 ", 0 },
+	{ 0, " FROM:<a@example.org>", NULL, 0 },
+};
+
+START_TEST(test_mail_utf8_table)
+{
+	const struct mail_utf8_case *c = &mail_utf8_cases[_i];
+	struct config conf;
+	struct mailargs m;
+	const char *r;
+	char *arg;
+	size_t n;
+
+	test_config(&conf);
+	conf.smtputf8 = c->smtputf8;
+	for (n = 0; n < strlen(c->arg); n++) {
+		ck_assert_ptr_nonnull(arg = strndup(c->arg, n));
+		(void)policy_mail(&conf, arg, &m);
+		free(arg);
+	}
+	ck_assert_ptr_nonnull(arg = strdup(c->arg));
+	r = policy_mail(&conf, arg, &m);
+	free(arg);
+	if (c->code != NULL) {
+		ck_assert_msg(r != NULL && strncmp(r, c->code,
+		    strlen(c->code)) == 0, "%s: got %s, want %s", c->arg, r,
+		    c->code);
+		return;
+	}
+	ck_assert_msg(r == NULL, "%s: %s", c->arg, r);
+	ck_assert_int_eq(m.smtputf8, c->flag);
+}
+END_TEST
+
+/* U-label local_domains as config_load stores them: in A-label form. */
+static char *test_udomains[] = { "example.org", "xn--exmple-cua.org",
+	".xn--fsqu00a.xn--4rr70v" };
+
+struct rcpt_utf8_case {
+	const char	*peer;
+	int		 utf8;		/* the transaction's flag */
+	const char	*arg;
+	const char	*code;		/* NULL: accepted */
+};
+
+static const struct rcpt_utf8_case rcpt_utf8_cases[] = {
+	{ STRANGER, 1, " TO:<jos\xc3\xa9@ex\xc3\xa4mple.org>", NULL },
+	{ STRANGER, 1, " TO:<jos\xc3\xa9@EX\xc3\xa4MPLE.ORG>", NULL },
+	{ STRANGER, 1, " TO:<jos\xc3\xa9@xn--exmple-cua.org>", NULL },
+	{ STRANGER, 1, " TO:<jos\xc3\xa9@XN--EXMPLE-CUA.org>", NULL },
+	{ STRANGER, 0, " TO:<jose@xn--exmple-cua.org>", NULL },
+	/* Ä is not folded to ä: another domain */
+	{ STRANGER, 1, " TO:<jos\xc3\xa9@ex\xc3\x84mple.org>", "554 5.7.1 " },
+	{ RELAY, 1, " TO:<jos\xc3\xa9@ex\xc3\x84mple.org>", NULL },
+	/* subdomains of 例子.广告, either form */
+	{ STRANGER, 1, " TO:<a@x.\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91"
+	    "\x8a>", NULL },
+	{ STRANGER, 1, " TO:<a@x.xn--fsqu00a.xn--4rr70v>", NULL },
+	{ STRANGER, 1, " TO:<a@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91"
+	    "\x8a>", "554 5.7.1 " },
+	/* U+3002 is not a dot */
+	{ STRANGER, 1, " TO:<a@x.\xe4\xbe\x8b\xe5\xad\x90\xe3\x80\x82\xe5\xb9"
+	    "\xbf\xe5\x91\x8a>", "554 5.7.1 " },
+	/* the relay tricks of a local domain on UTF-8 text */
+	{ RELAY, 1, " TO:<a%\xc3\xa9@ex\xc3\xa4mple.org>", "553 5.1.3 " },
+	{ RELAY, 1, " TO:<\xc3\xa9!a@ex\xc3\xa4mple.org>", "553 5.1.3 " },
+	{ RELAY, 1, " TO:<\"\xc3\xa9@a\"@ex\xc3\xa4mple.org>", "553 5.1.3 " },
+	/* confusables for any domain and any client */
+	{ RELAY, 1, " TO:<a\xef\xbc\x85" "b@elsewhere.example>", "553 5.1.3 " },
+	{ RELAY, 1, " TO:<\xef\xbd\x9c" "cmd@example.org>", "553 5.1.3 " },
+	/* non-ASCII without the parameter; ill-formed with it */
+	{ RELAY, 0, " TO:<jos\xc3\xa9@example.org>", "553 5.6.7 " },
+	{ RELAY, 0, " TO:<a@ex\xc3\xa4mple.org>", "553 5.6.7 " },
+	{ RELAY, 0, " TO:<a\xc3@example.org>", "553 5.6.7 " },
+	{ RELAY, 1, " TO:<a\xc3@example.org>", "501 5.1.3 " },
+	{ RELAY, 1, " TO:<a\xc2\x9f@example.org>", "501 5.1.3 " },
+	{ RELAY, 1, " TO:<a@example.org> SMTPUTF8", "555 5.5.4 " },
+};
+
+START_TEST(test_rcpt_utf8_table)
+{
+	const struct rcpt_utf8_case *c = &rcpt_utf8_cases[_i];
+	struct config conf;
+	struct peer peer;
+	struct addr a;
+	const char *r;
+	char *arg;
+	size_t n;
+
+	test_config(&conf);
+	conf.local_domains = test_udomains;
+	conf.nlocal = 3;
+	ck_assert_int_eq(peer_set_text(&peer, c->peer), 0);
+	for (n = 0; n < strlen(c->arg); n++) {
+		ck_assert_ptr_nonnull(arg = strndup(c->arg, n));
+		(void)policy_rcpt(&conf, &peer, arg, c->utf8, &a);
+		free(arg);
+	}
+	ck_assert_ptr_nonnull(arg = strdup(c->arg));
+	r = policy_rcpt(&conf, &peer, arg, c->utf8, &a);
+	free(arg);
+	if (c->code == NULL)
+		ck_assert_msg(r == NULL, "%s from %s: %s", c->arg, c->peer, r);
+	else
+		ck_assert_msg(r != NULL && strncmp(r, c->code,
+		    strlen(c->code)) == 0, "%s from %s: got %s, want %s",
+		    c->arg, c->peer, r, c->code);
+}
+END_TEST
+
+/*
+ * test_map_utf8 - the recipients file lists UTF-8 local parts and A-label
+ * domains; a U-label RCPT finds its line; only ASCII letters fold.
+ */
+START_TEST(test_map_utf8)
+{
+	static const char text[] =
+	    "@x.xn--fsqu00a.xn--4rr70v\n"
+	    "bob@example.org\n"
+	    "jos\xc3\xa9@xn--exmple-cua.org\n";
+	struct config c;
+	struct peer peer;
+	struct addr a;
+
+	map_file(&c, "rcpt", text, sizeof(text) - 1);
+	c.local_domains = test_udomains;
+	c.nlocal = 3;
+	ck_assert_int_eq(peer_set_text(&peer, STRANGER), 0);
+	ck_assert_ptr_null(policy_rcpt(&c, &peer,
+	    " TO:<jos\xc3\xa9@ex\xc3\xa4mple.org>", 1, &a));
+	ck_assert_ptr_null(policy_rcpt(&c, &peer,
+	    " TO:<JOS\xc3\xa9@xn--EXMPLE-cua.org>", 1, &a));
+	ck_assert_str_eq(policy_rcpt(&c, &peer,
+	    " TO:<JOS\xc3\x89@ex\xc3\xa4mple.org>", 1, &a),
+	    "550 5.1.1 No such user here");
+	ck_assert_str_eq(policy_rcpt(&c, &peer,
+	    " TO:<jose@ex\xc3\xa4mple.org>", 1, &a),
+	    "550 5.1.1 No such user here");
+	/* the catch-all of x.例子.广告, named with a U-label */
+	ck_assert_ptr_null(policy_rcpt(&c, &peer,
+	    " TO:<anyone@x.\xe4\xbe\x8b\xe5\xad\x90.xn--4rr70v>", 1, &a));
+	ck_assert_str_eq(policy_rcpt(&c, &peer,
+	    " TO:<anyone@y.\xe4\xbe\x8b\xe5\xad\x90.xn--4rr70v>", 1, &a),
+	    "550 5.1.1 No such user here");
+	ck_assert_int_eq(has(&c, "<bob@example.org>"), 1);
+	c.local_domains = NULL;
+	c.nlocal = 0;
+	unmap(&c);
+}
+END_TEST
 
 /* policy_suite - every test case of this file */
 static Suite *
@@ -1196,6 +1601,19 @@ policy_suite(void)
 	tcase_add_test(tc, test_map_against_scan);
 	tcase_add_test(tc, test_map_million);
 	tcase_add_test(tc, test_rcpt_with_map);
+	tcase_add_test(tc, test_map_utf8);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("utf8");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_addr_utf8_sender, 0,
+	    NCASES(addr_utf8_cases));
+	tcase_add_loop_test(tc, test_addr_utf8_rcpt, 0, NCASES(addr_utf8_cases));
+	tcase_add_test(tc, test_addr_utf8_limits);
+	tcase_add_loop_test(tc, test_mail_utf8_table, 0,
+	    NCASES(mail_utf8_cases));
+	tcase_add_loop_test(tc, test_rcpt_utf8_table, 0,
+	    NCASES(rcpt_utf8_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -372,6 +372,36 @@ START_TEST(parse_null_unknown_ipv6)
 }
 END_TEST
 
+/* SMTPUTF8 (issue 12): UTF-8 addresses under "Smtputf8: yes" */
+START_TEST(parse_smtputf8)
+{
+	const char *h = "Smtpfe-Spool: 1\nClient: 192.0.2.1\nHelo: "
+	    "mail.example.net\nSender: <jos\xc3\xa9@ex\xc3\xa4mple.net>\n"
+	    "Recipient: <\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad"
+	    "\x90.\xe5\xb9\xbf\xe5\x91\x8a>\nRecipient: <x@example.org>\n"
+	    "Body: 8BITMIME\nSmtputf8: yes\nArrived: 2026-11-28T15:04:05Z\n\n";
+	const char *ascii = "Smtpfe-Spool: 1\nClient: 192.0.2.1\nHelo: a.b\n"
+	    "Sender: <a@example.net>\nRecipient: <x@example.org>\n"
+	    "Smtputf8: yes\nArrived: 2026-11-28T15:04:05Z\n\n";
+	char err[256];
+	size_t k;
+
+	ck_assert_int_eq(envelope_parse(h, strlen(h), &env, err, sizeof(err)),
+	    (long)strlen(h));
+	ck_assert_int_eq(env.smtputf8, 1);
+	ck_assert_str_eq(env.sender.path, "<jos\xc3\xa9@ex\xc3\xa4mple.net>");
+	ck_assert_uint_eq(env.nrcpt, 2);
+	ck_assert_int_eq(env.body, BODY_8BITMIME);
+	for (k = 0; k < strlen(h); k++)
+		ck_assert_msg(envelope_parse(h, k, &env, err, sizeof(err)) ==
+		    -1, "prefix of %zu octets accepted", k);
+	ck_assert_int_eq(envelope_parse(ascii, strlen(ascii), &env, err,
+	    sizeof(err)), (long)strlen(ascii));
+	ck_assert_int_eq(env.smtputf8, 1);
+	ck_assert_int_eq(env.body, BODY_NONE);
+}
+END_TEST
+
 #define L1	"Smtpfe-Spool: 1\n"
 #define LC	"Client: 192.0.2.1\n"
 #define LH	"Helo: mail.example.net\n"
@@ -449,6 +479,23 @@ static const char *const broken[] = {
 	L1 LC "Helo: mail.\001example.net\n" LS LR LA "\n",
 	L1 LC LH "Sender: <\"a\xe9\"@example.net>\n" LR LA "\n",
 	L1 LC LH "Sender: <a@example.net>\nX: \n" LR LA "\n",
+	/* SMTPUTF8 (issue 12): exactly what the session accepts */
+	L1 LC LH "Sender: <jos\xc3\xa9@example.net>\n" LR LA "\n",
+	L1 LC LH LS "Recipient: <x@ex\xc3\xa4mple.org>\n" LA "\n",
+	L1 LC LH LS LR "Smtputf8: no\n" LA "\n",
+	L1 LC LH LS LR "Smtputf8: YES\n" LA "\n",
+	L1 LC LH LS LR "Smtputf8: yes\nSmtputf8: yes\n" LA "\n",
+	L1 LC LH LS LR "Smtputf8: yes\nBody: 8BITMIME\n" LA "\n",
+	L1 LC LH LS LR LA "Smtputf8: yes\n\n",
+	L1 LC LH "Sender: <a\xc3@example.net>\n" LR "Smtputf8: yes\n" LA "\n",
+	L1 LC LH "Sender: <a\xc2\x85@example.net>\n" LR "Smtputf8: yes\n"
+	    LA "\n",
+	L1 LC LH "Sender: <a\xef\xbc\x85" "b@example.net>\n" LR
+	    "Smtputf8: yes\n" LA "\n",
+	L1 LC "Helo: ex\xc3\xa4mple.net\n" LS LR "Smtputf8: yes\n" LA "\n",
+	L1 "Client: 192.0.2.\xc3\xa9\n" LH LS LR "Smtputf8: yes\n" LA "\n",
+	L1 LC LH LS LR "Smtputf8: yes\n" "Arrived: 2026-11-28T15:04:05Z\xc3"
+	    "\xa9\n\n",
 };
 
 START_TEST(parse_broken_table)
@@ -1113,6 +1160,7 @@ runner_suite(void)
 	tcase_set_timeout(tp, 10);
 	tcase_add_test(tp, parse_valid);
 	tcase_add_test(tp, parse_null_unknown_ipv6);
+	tcase_add_test(tp, parse_smtputf8);
 	tcase_add_test(tp, parse_broken_table);
 	tcase_add_test(tp, parse_nul_and_long_lines);
 	tcase_add_test(tp, parse_rcpt_max);

@@ -7,13 +7,16 @@
 #   swap_end PKG...         purge PKG..., reinstall Postfix, restore the
 #                           saved files and Postfix's running state
 export DEBIAN_FRONTEND=noninteractive
+# Wait for dpkg's lock rather than fail at once: other work on the machine
+# may be installing packages (a failed reinstall would leave no Postfix).
+APT="apt-get -o DPkg::Lock::Timeout=600"
 
 # apt_install - install, updating the package lists once if needed
 apt_install() {
-	apt-get install -y -qq --no-install-recommends "$@" \
+	$APT install -y -qq --no-install-recommends "$@" \
 	    >"$SWAP/apt.log" 2>&1 || {
 		apt-get update -qq >/dev/null 2>&1 || true
-		apt-get install -y -qq --no-install-recommends "$@" \
+		$APT install -y -qq --no-install-recommends "$@" \
 		    >"$SWAP/apt.log" 2>&1 ||
 		    { cat "$SWAP/apt.log" >&2; return 1; }
 	}
@@ -67,7 +70,7 @@ swap_end() {
 			dpkg -s "$p" >/dev/null 2>&1 && purge="$purge $p"
 		done
 		# shellcheck disable=SC2086
-		[ -z "$purge" ] || apt-get purge -y -qq $purge >/dev/null 2>&1 ||
+		[ -z "$purge" ] || $APT purge -y -qq $purge >/dev/null 2>&1 ||
 		    echo "warning: cannot purge$purge" >&2
 		rm -rf /etc/postfix
 		tar -C / -xpf "$SWAP/etc.tar"

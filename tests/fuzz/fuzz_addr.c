@@ -11,7 +11,9 @@
  * of the right role (5.1.7 sender, 5.1.3 recipient); an accepted address
  * has none of the trick forms, fits the RFC 5321 limits, and a recipient
  * accepted from a client outside relay_networks is in a local domain and
- * in the recipients list.
+ * in the recipients list.  An SMTPUTF8 address (issue 12: a bit of the
+ * first octet, or the MAIL parameter) may hold octets outside ASCII only
+ * as well-formed UTF-8, and never a confusable form in its local part.
  */
 #include <sys/socket.h>
 
@@ -22,6 +24,7 @@
 #include "config.h"
 #include "policy.h"
 #include "smtpfe.h"
+#include "utf8.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -31,7 +34,9 @@ static struct peer peers[5];		/* relay, relay, stranger x2, unknown */
 
 static char dom1[] = "example.org";
 static char dom2[] = ".example.net";
-static char *domains[] = { dom1, dom2 };
+static char dom3[] = "xn--exmple-cua.org";	/* exämple.org */
+static char *domains[] = { dom1, dom2, dom3 };
+static int smtputf8;			/* the transaction's flag */
 static struct cidr relay[5];
 /* Sorted, lower case: as LC_ALL=C sort -u writes it. */
 static const char rcpts[] =
@@ -39,6 +44,7 @@ static const char rcpts[] =
     "@sub.example.net\n"
     "alice@example.org\n"
     "bob.smith@example.org\n"
+    "jos\xc3\xa9@xn--exmple-cua.org\n"
     "postmaster@example.org\n";
 
 int
@@ -48,7 +54,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	config_defaults(&conf);
 	conf.local_domains = domains;
-	conf.nlocal = 2;
+	conf.nlocal = 3;
 	if (cidr_parse("127.0.0.0/8", &relay[0]) != 0 ||
 	    cidr_parse("::1/128", &relay[1]) != 0 ||
 	    cidr_parse("198.51.100.0/24", &relay[2]) != 0 ||
@@ -145,9 +151,14 @@ check_addr(const struct addr *a, enum role role)
 	    a->local[0] == '\0' || a->domain[0] == '\0')
 		abort();
 	for (p = a->path; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f ||
+		    ((unsigned char)*p >= 0x80 && !smtputf8))
 			abort();
+	if (utf8_check(a->path, strlen(a->path)) != UTF8_OK)
+		abort();
 	n = dequote(a->local, plain);
+	if (utf8_has_confusable(plain, n))
+		abort();
 	for (i = 0; i < n && plain[i] == ' '; i++)
 		continue;
 	if (n == 0 || plain[i] == '|' || plain[i] == '/' || plain[i] == '-' ||
@@ -200,7 +211,7 @@ run_addr(const uint8_t *data, size_t size)
 		abort();
 	memcpy(s, data, size);
 	for (role = ROLE_SENDER; role <= ROLE_RCPT; role++) {
-		r = addr_parse(s, size, (enum role)role, &a);
+		r = addr_parse(s, size, (enum role)role, smtputf8, &a);
 		if (r != NULL)
 			check_reply(r, (enum role)role);
 		else
@@ -220,6 +231,7 @@ run_mail(const char *s)
 		check_reply(r, ROLE_SENDER);
 		return;
 	}
+	smtputf8 = m.smtputf8;
 	check_addr(&m.from, ROLE_SENDER);
 	if (m.size_given && m.size > conf.max_message_size)
 		abort();
@@ -233,7 +245,7 @@ static void
 run_rcpt(const struct peer *peer, const char *s)
 {
 	struct addr a;
-	const char *r = policy_rcpt(&conf, peer, s, &a);
+	const char *r = policy_rcpt(&conf, peer, s, smtputf8, &a);
 
 	if (r != NULL)
 		check_reply(r, ROLE_RCPT);
@@ -299,6 +311,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	smtputf8 = (data[0] & 0x80) != 0;
 	if ((data[0] & 7) == 0) {
 		run_addr(data + 1, size - 1);
 		return 0;
