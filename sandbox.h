@@ -26,6 +26,15 @@
 #define SANDBOX_NOFILE_FREE	6
 
 /*
+ * sandbox_pin_fd - FD (the dnsbl socket, connected to the resolver before
+ * the privilege drop) can never be aimed elsewhere: connect(2) and
+ * sendto(2) on it kill.  Call before sandbox_enter; -1 for none.  The
+ * descriptor must stay open until the end, so that its number is never
+ * reused by syslog(3)'s reconnect.
+ */
+void	sandbox_pin_fd(int);
+
+/*
  * sandbox_enter - apply the limits and the filter; 0 on success, -1 with
  * a reason in ERR (the session then answers 421 and exits).
  */

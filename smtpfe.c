@@ -185,6 +185,7 @@ static int
 serve(const char *path)
 {
 	static struct config conf;
+	struct dnsbl *dns;
 	struct peer peer;
 	char err[256];
 
@@ -194,7 +195,8 @@ serve(const char *path)
 		return serve_fail("configuration errors", "421 4.3.5 Server "
 		    "configuration error, try again later\r\n", EX_CONFIG);
 	peer_find(&peer);
-	session_dnsbl(dnsbl_send(&conf, &peer));
+	session_dnsbl(dns = dnsbl_send(&conf, &peer));
+	sandbox_pin_fd(dns != NULL ? dns->fd : -1);
 	if (priv_drop(&conf, 1, err, sizeof(err)) == -1 ||
 	    getuid() == 0 || geteuid() == 0)
 		return serve_fail(err[0] != '\0' ? err : "running as root",
@@ -240,6 +242,7 @@ dnsbl_explain_now(const struct config *conf, struct peer *peer)
 	(void)fprintf(stderr, ">>> dnsbl: asking %s about %s in %zu zone%s\n",
 	    dns.resolver, peer->text, dns.nq, dns.nq == 1 ? "" : "s");
 	dnsbl_wait(&dns, 1);
+	dnsbl_close(&dns);
 	dnsbl_explain(&dns, peer, 1, dnsbl_print, NULL);
 	if ((q = dnsbl_listing(&dns)) == NULL) {
 		(void)fprintf(stderr, ">>> dnsbl: %s is not listed: RCPT is "
