@@ -18,15 +18,18 @@ of session:
 Measured per session: CPU of the session processes (a fresh -l launcher
 per round, stopped with SIGTERM and reaped with wait4(2): its rusage
 holds its own time and that of every session child it reaped, to the
-microsecond; the fake resolver and the client are not counted), and wall
-time from connect to the 221 reply.
+microsecond; the resolver and the client are not counted), wall time
+from connect to the 221 reply, and the time from sending RCPT to its reply
+(where a session with dnsbl would wait for DNS).  With --pin the sessions
+run on CPU 0 and the client and the resolver on CPU 1, which separates
+the session's own cost from that of a resolver sharing its CPU.
 
 Prints a table and the summary keys:
   dnsbl_cpu_ratio=X.XX     CPU per session with dnsbl / without (rcpt kind)
   dnsbl_wall_added_ms=X.XX median wall time added per session (rcpt kind)
 
 usage: SMTPFE=/abs/smtpfe python3 bench/dnsbl_bench.py [-n N] [-r ROUNDS]
-           [--resolver dnsmasq|fake]
+           [--resolver dnsmasq|fake] [--pin]
 Run as root for the real set-up (chroot, nobody); works unprivileged too.
 """
 
@@ -77,8 +80,10 @@ def session(port, kind):
     expect(f, b"250")
     s.sendall(b"MAIL FROM:<bench@example.net>\r\n")
     expect(f, b"250")
+    t1 = time.monotonic()
     s.sendall(b"RCPT TO:<user@example.org>\r\n")
     expect(f, b"250")
+    rcpt = time.monotonic() - t1
     if kind == "1kb":
         s.sendall(b"DATA\r\n")
         expect(f, b"354")
@@ -89,7 +94,7 @@ def session(port, kind):
     wall = time.monotonic() - t0
     f.close()
     s.close()
-    return wall
+    return wall, rcpt
 
 
 class Dnsmasq:
@@ -108,6 +113,7 @@ class Dnsmasq:
             args += ["--user=nobody", "--group=nogroup"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
+        # (inherits this process's CPU affinity: --pin puts it on CPU 1)
         time.sleep(0.3)
         if self.proc.poll() is not None:
             raise RuntimeError("dnsmasq exited at start")
@@ -122,6 +128,9 @@ class Dnsmasq:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+PIN = None      # --pin: (sessions' CPU, everyone else's CPU)
+
+
 def run(conf, name, kind, n):
     """N sessions against a fresh launcher; (CPU s per session, walls).
     The CPU is the launcher's rusage from wait4(): its own and that of
@@ -129,6 +138,8 @@ def run(conf, name, kind, n):
     srv = harness.Server("bench-dnsbl-%s" % name, conf=conf)
     harness._next_port = harness.PORT_FIRST     # the last one is free again
     srv.start()
+    if PIN is not None:
+        os.sched_setaffinity(srv.proc.pid, {PIN[0]})
     try:
         time.sleep(0.1)
         walls = [session(srv.port, kind) for _ in range(n)]
@@ -152,8 +163,16 @@ def main():
                     default="dnsmasq" if shutil.which("dnsmasq") else "fake",
                     help="dnsmasq (default when installed) or the Python "
                     "fake resolver of the session tests")
+    ap.add_argument("--pin", action="store_true",
+                    help="sessions on CPU 0; this client and the resolver on "
+                    "CPU 1, so that the resolver's work never runs on the "
+                    "session's CPU")
     args = ap.parse_args()
+    global PIN
     harness.smtpfe_path()
+    if args.pin:
+        PIN = (0, 1)
+        os.sched_setaffinity(0, {1})
     if args.resolver == "dnsmasq":
         dns = Dnsmasq(*DNS)
     else:
@@ -170,24 +189,28 @@ def main():
                 for name in ("off", "on") if r % 2 == 0 else ("on", "off"):
                     cpu, walls = run(confs[name], name, kind, args.n)
                     d = results.setdefault((kind, name),
-                                           {"cpu": [], "wall": []})
+                                           {"cpu": [], "wall": [],
+                                            "rcpt": []})
                     d["cpu"].append(cpu)
-                    d["wall"].extend(walls)
+                    d["wall"].extend(w for w, _r in walls)
+                    d["rcpt"].extend(r for _w, r in walls)
         nq = len(dns.queries("bl.test"))
     finally:
         dns.stop()
     want = args.n * args.r * 2
     print("dnsbl cost per session: %d sessions x %d rounds per kind and "
           "setting, client %s (not listed: NXDOMAIN at once from %s on "
-          "loopback), %s" % (args.n, args.r, CLIENT, args.resolver,
-                             "as root (chroot, nobody)" if harness.IS_ROOT
-                             else "unprivileged"))
+          "loopback), %s%s" % (args.n, args.r, CLIENT, args.resolver,
+                               "as root (chroot, nobody)" if harness.IS_ROOT
+                               else "unprivileged",
+                               "; sessions pinned to CPU 0, client and "
+                               "resolver to CPU 1" if args.pin else ""))
     print("fake resolver queries: %d (want %d: one per session with dnsbl)"
           % (nq, want))
     print()
     print("| session | dnsbl | CPU ms/session (median of rounds) | "
-          "wall ms median | wall ms p90 |")
-    print("|---|---|---|---|---|")
+          "wall ms median | wall ms p90 | RCPT reply ms median |")
+    print("|---|---|---|---|---|---|")
     summary = {}
     for kind in ("rcpt", "1kb"):
         for name in ("off", "on"):
@@ -196,10 +219,12 @@ def main():
             w = sorted(d["wall"])
             med = statistics.median(w) * 1000
             p90 = w[int(len(w) * 0.9)] * 1000
+            rc = statistics.median(d["rcpt"]) * 1000
             summary[(kind, name)] = (cpu, med)
-            print("| %s | %s | %.3f (%s) | %.3f | %.3f |"
+            print("| %s | %s | %.3f (%s) | %.3f | %.3f | %.3f |"
                   % (kind, name, cpu, ", ".join("%.3f" % (c * 1000)
-                                                for c in d["cpu"]), med, p90))
+                                                for c in d["cpu"]), med, p90,
+                     rc))
     print()
     for kind in ("rcpt", "1kb"):
         ratio = summary[(kind, "on")][0] / summary[(kind, "off")][0]
