@@ -18,8 +18,8 @@
 
 /*
  * Our choice: RLIMIT_NOFILE.  A session holds fds 0-2, the syslog socket,
- * one spool file and the new/ directory; a syslog reconnect briefly needs
- * one more.  Raised only when the launcher left that many fds open.
+ * one spool file and the new/ directory (and, with dnsbl, the resolver
+ * socket); a syslog reconnect briefly needs one more.  Raised only when the launcher left that many fds open.
  */
 #define SANDBOX_NOFILE		16
 /* Free descriptors below the limit that the session must always have. */

@@ -743,6 +743,71 @@ START_TEST(test_take)
 }
 END_TEST
 
+/* == policy: where the verdict sits in the RCPT order ======================= */
+
+static const struct {
+	const char	*arg;
+	const char	*reply;		/* prefix; NULL: accepted */
+} order_cases[] = {
+	{ " TO:<user@example.org>", "554 5.7.1 Service unavailable" },
+	{ " TO:<user@sub.example.com>", "554 5.7.1 Service unavailable" },
+	{ " TO:<user@elsewhere.example>", "554 5.7.1 Service unavailable" },
+	{ " TO:<user@[192.0.2.1]>", "554 5.7.1 Service unavailable" },
+	/* postmaster@ a local domain, in any case, is judged as usual */
+	{ " TO:<postmaster@example.org>", NULL },
+	{ " TO:<PostMaster@EXAMPLE.ORG>", NULL },
+	{ " TO:<postmaster@sub.example.com>", NULL },
+	{ " TO:<\"postmaster\"@example.org>", NULL },
+	{ " TO:<@relay.example:postmaster@example.org>", NULL },
+	/* ... but not postmaster@ elsewhere, nor look-alikes */
+	{ " TO:<postmaster@elsewhere.example>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmaster@[192.0.2.1]>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmasters@example.org>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmaste@example.org>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmaster+x@example.org>", "554 5.7.1 Service unavailable" },
+	/* syntax and the trick forms come first */
+	{ " TO:<user example.org>", "501 " },
+	{ " TO:<user@example.org> NOTIFY=NEVER", "555 5.5.4" },
+	{ " TO:<|prog@example.org>", "553 5.1.3" },
+	{ " TO:<user%elsewhere@example.org>", "553 5.1.3" },
+	{ " TO:<postmaster%elsewhere@example.org>", "553 5.1.3" },
+	{ " TO:<>", "5" },
+};
+
+START_TEST(test_policy_order)
+{
+	static char *domains[] = { "example.org", ".example.com" };
+	static struct config conf;
+	struct peer p = peer_of("192.0.2.1");
+	struct addr a;
+	const char *r;
+
+	config_defaults(&conf);
+	conf.local_domains = domains;
+	conf.nlocal = 2;
+	conf.relay = NULL;
+	conf.nrelay = 0;
+	ck_assert_int_eq(dnsbl_refusal(p.dnsbl, sizeof(p.dnsbl), &p,
+	    "bl.test"), 0);
+	r = policy_rcpt(&conf, &p, order_cases[_i].arg, &a);
+	if (order_cases[_i].reply == NULL)
+		ck_assert_msg(r == NULL, "%s: refused: %s", order_cases[_i].arg,
+		    r);
+	else {
+		ck_assert_msg(r != NULL, "%s: accepted", order_cases[_i].arg);
+		ck_assert_msg(strncmp(r, order_cases[_i].reply,
+		    strlen(order_cases[_i].reply)) == 0, "%s: %s",
+		    order_cases[_i].arg, r);
+		if (strncmp(order_cases[_i].reply, "554 5.7.1 S", 11) == 0)
+			ck_assert_str_eq(r, p.dnsbl);
+	}
+	/* not listed: the same address is judged as usual */
+	p.dnsbl[0] = '\0';
+	r = policy_rcpt(&conf, &p, order_cases[_i].arg, &a);
+	ck_assert(r == NULL || strncmp(r, "554 5.7.1 Service", 17) != 0);
+}
+END_TEST
+
 /* == the sandbox ============================================================ */
 
 #if defined(__linux__) && defined(__x86_64__)
@@ -995,6 +1060,7 @@ dnsbl_suite(void)
 	tcase_add_test(tc, test_refusal);
 	tcase_add_test(tc, test_done_and_listing);
 	tcase_add_test(tc, test_take);
+	tcase_add_loop_test(tc, test_policy_order, 0, NCASES(order_cases));
 	suite_add_tcase(s, tc);
 #if defined(__linux__) && defined(__x86_64__)
 	tc = tcase_create("sandbox");
