@@ -19,8 +19,8 @@ Measured per session: CPU of the session processes (a fresh -l launcher
 per round, stopped with SIGTERM and reaped with wait4(2): its rusage
 holds its own time and that of every session child it reaped, to the
 microsecond; the resolver and the client are not counted), wall time
-from connect to the 221 reply, and the time from sending RCPT to its reply
-(where a session with dnsbl would wait for DNS).  With --pin the sessions
+from connect to the 221 reply, and the reply time of each command (RCPT
+is where a session with dnsbl would wait for DNS).  With --pin the sessions
 run on CPU 0 and the client and the resolver on CPU 1, which separates
 the session's own cost from that of a resolver sharing its CPU.
 
@@ -57,6 +57,9 @@ harness._next_port = 2615
 DNS = ("127.0.0.56", 5315)
 CLIENT = "127.0.0.2"
 BODY = b"Subject: bench\r\n\r\n" + (b"x" * 70 + b"\r\n") * 14 + b".\r\n"
+PHASES = ("greeting", "EHLO", "MAIL", "RCPT", "DATA", "message", "QUIT")
+
+
 def expect(f, code):
     """Read one reply (multi-line aware); fail unless it starts with CODE."""
     while True:
@@ -70,31 +73,31 @@ def expect(f, code):
 
 
 def session(port, kind):
+    """One session; {phase: seconds from the command to its reply}, with
+    "greeting" from connect and "wall" the whole."""
+    steps = [(None, b"220", "greeting"),
+             (b"EHLO bench.example\r\n", b"250", "EHLO"),
+             (b"MAIL FROM:<bench@example.net>\r\n", b"250", "MAIL"),
+             (b"RCPT TO:<user@example.org>\r\n", b"250", "RCPT")]
+    if kind == "1kb":
+        steps += [(b"DATA\r\n", b"354", "DATA"), (BODY, b"250", "message")]
+    steps.append((b"QUIT\r\n", b"221", "QUIT"))
+    out = {}
     t0 = time.monotonic()
     s = socket.socket()
     s.bind((CLIENT, 0))
     s.connect(("127.0.0.1", port))
     f = s.makefile("rb")
-    expect(f, b"220")
-    s.sendall(b"EHLO bench.example\r\n")
-    expect(f, b"250")
-    s.sendall(b"MAIL FROM:<bench@example.net>\r\n")
-    expect(f, b"250")
-    t1 = time.monotonic()
-    s.sendall(b"RCPT TO:<user@example.org>\r\n")
-    expect(f, b"250")
-    rcpt = time.monotonic() - t1
-    if kind == "1kb":
-        s.sendall(b"DATA\r\n")
-        expect(f, b"354")
-        s.sendall(BODY)
-        expect(f, b"250")
-    s.sendall(b"QUIT\r\n")
-    expect(f, b"221")
-    wall = time.monotonic() - t0
+    for data, code, name in steps:
+        t = time.monotonic() if data is not None else t0
+        if data is not None:
+            s.sendall(data)
+        expect(f, code)
+        out[name] = time.monotonic() - t
+    out["wall"] = time.monotonic() - t0
     f.close()
     s.close()
-    return wall, rcpt
+    return out
 
 
 class Dnsmasq:
@@ -190,10 +193,10 @@ def main():
                     cpu, walls = run(confs[name], name, kind, args.n)
                     d = results.setdefault((kind, name),
                                            {"cpu": [], "wall": [],
-                                            "rcpt": []})
+                                            "phases": []})
                     d["cpu"].append(cpu)
-                    d["wall"].extend(w for w, _r in walls)
-                    d["rcpt"].extend(r for _w, r in walls)
+                    d["wall"].extend(w["wall"] for w in walls)
+                    d["phases"].extend(walls)
         nq = len(dns.queries("bl.test"))
     finally:
         dns.stop()
@@ -209,8 +212,8 @@ def main():
           % (nq, want))
     print()
     print("| session | dnsbl | CPU ms/session (median of rounds) | "
-          "wall ms median | wall ms p90 | RCPT reply ms median |")
-    print("|---|---|---|---|---|---|")
+          "wall ms median | wall ms p90 |")
+    print("|---|---|---|---|---|")
     summary = {}
     for kind in ("rcpt", "1kb"):
         for name in ("off", "on"):
@@ -219,12 +222,22 @@ def main():
             w = sorted(d["wall"])
             med = statistics.median(w) * 1000
             p90 = w[int(len(w) * 0.9)] * 1000
-            rc = statistics.median(d["rcpt"]) * 1000
             summary[(kind, name)] = (cpu, med)
-            print("| %s | %s | %.3f (%s) | %.3f | %.3f | %.3f |"
+            print("| %s | %s | %.3f (%s) | %.3f | %.3f |"
                   % (kind, name, cpu, ", ".join("%.3f" % (c * 1000)
-                                                for c in d["cpu"]), med, p90,
-                     rc))
+                                                for c in d["cpu"]), med, p90))
+    print()
+    print("Reply times, ms, median (from sending the command, or from "
+          "connect for the greeting):")
+    print()
+    print("| session | dnsbl | %s |" % " | ".join(PHASES))
+    print("|---|---|%s" % ("---|" * len(PHASES)))
+    for kind in ("rcpt", "1kb"):
+        for name in ("off", "on"):
+            ph = results[(kind, name)]["phases"]
+            print("| %s | %s | %s |" % (kind, name, " | ".join(
+                "%.3f" % (statistics.median(p[x] for p in ph) * 1000)
+                if x in ph[0] else "-" for x in PHASES)))
     print()
     for kind in ("rcpt", "1kb"):
         ratio = summary[(kind, "on")][0] / summary[(kind, "off")][0]
