@@ -208,7 +208,7 @@ def main():
                                else "unprivileged",
                                "; sessions pinned to CPU 0, client and "
                                "resolver to CPU 1" if args.pin else ""))
-    print("fake resolver queries: %d (want %d: one per session with dnsbl)"
+    print("resolver queries: %d (want %d: one per session with dnsbl)"
           % (nq, want))
     print()
     print("| session | dnsbl | CPU ms/session (median of rounds) | "
