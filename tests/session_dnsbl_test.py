@@ -546,6 +546,30 @@ def n_checks_keys(s):
                  % (extra, rc, out))
 
 
+@test("cli")
+def n_default_resolver_from_resolv_conf(s):
+    # dns_resolver unset: -n judges /etc/resolv.conf, as the session will
+    # read it (this machine's file is read, never changed).
+    first = None
+    try:
+        with open("/etc/resolv.conf") as f:
+            for line in f:
+                w = line.split()
+                if len(w) >= 2 and w[0] == "nameserver":
+                    first = w[1]
+                    break
+    except OSError:
+        pass
+    rc, out = run_n("dnsbl = %s\n" % ZONE)
+    usable = first is not None and "%" not in first
+    if usable and (rc != 0 or first not in out):
+        fail("-n with the resolver from /etc/resolv.conf (%s): %d %s"
+             % (first, rc, out))
+    if not usable and (rc != 78 or "resolv.conf" not in out):
+        fail("-n without a usable nameserver in /etc/resolv.conf should "
+             "fail naming it: %d %s" % (rc, out))
+
+
 # == runner =====================================================================
 
 
