@@ -581,7 +581,12 @@ def main():
     passed = failed = 0
     failures = []
     dns4 = FakeDNS(*DNS4).start()
-    dns6 = FakeDNS(*DNS6).start()
+    try:
+        dns6 = FakeDNS(*DNS6).start()
+    except OSError as e:         # no IPv6 on this kernel: said, not passed
+        dns6 = None
+        no_v6 = "::1 cannot be bound here (%s)" % e
+    skipped = 0
     t_start = time.monotonic()
     try:
         for group in GROUPS:
@@ -590,6 +595,11 @@ def main():
             if not tests:
                 continue
             spec = GROUPS[group]
+            if group == "v6" and dns6 is None:
+                for name, _fn in tests:
+                    skipped += 1
+                    print("skip  %s.%s: %s" % (group, name, no_v6))
+                continue
             srv, start_error = None, None
             if spec is not None:
                 srv = Server("dnsbl-" + group, **spec)
@@ -601,7 +611,8 @@ def main():
                 full = "%s.%s" % (group, name)
                 t0 = time.monotonic()
                 dns4.clear()
-                dns6.clear()
+                if dns6 is not None:
+                    dns6.clear()
                 try:
                     if start_error:
                         fail("server did not start: " + start_error)
@@ -631,11 +642,13 @@ def main():
                 srv.cleanup()
     finally:
         dns4.stop()
-        dns6.stop()
+        if dns6 is not None:
+            dns6.stop()
         for d in CLI_DIRS:
             shutil.rmtree(d, ignore_errors=True)
-    print("# %.1f s; failed: %s" % (time.monotonic() - t_start,
-                                    " ".join(failures) or "none"))
+    print("# %.1f s; failed: %s; skipped: %d" % (time.monotonic() - t_start,
+                                                 " ".join(failures) or "none",
+                                                 skipped))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
