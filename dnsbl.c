@@ -633,13 +633,14 @@ dnsbl_answered(const struct dnsbl *d)
 
 /*
  * wait_end - give up on what is left: timeouts, or failures on ERR.  When
- * a listing is already certain, the zones after it stay unanswered.
+ * a listing is already certain (and not ALL), the zones after it stay
+ * unanswered.
  */
 static void
-wait_end(struct dnsbl *d, int err)
+wait_end(struct dnsbl *d, int all, int err)
 {
 	size_t i;
-	int done = dnsbl_done(d);
+	int done = !all && dnsbl_done(d);
 
 	for (i = 0; i < d->nq; i++)
 		if (!done && d->q[i].verdict == DNSBL_PENDING)
@@ -648,6 +649,13 @@ wait_end(struct dnsbl *d, int err)
 	if (err != 0)
 		(void)snprintf(d->error, sizeof(d->error), "read: %s",
 		    strerror(err));
+	d->waited = 1;
+}
+
+/* dnsbl_close - close the socket (-b; a session keeps it to the end) */
+void
+dnsbl_close(struct dnsbl *d)
+{
 	if (d->fd != -1)
 		(void)close(d->fd);
 	d->fd = -1;
@@ -661,7 +669,8 @@ dnsbl_wait(struct dnsbl *d, int all)
 	long long left;
 	ssize_t n;
 
-	while (d->fd != -1 && !(all ? dnsbl_answered(d) : dnsbl_done(d)) &&
+	while (d->fd != -1 && !d->waited &&
+	    !(all ? dnsbl_answered(d) : dnsbl_done(d)) &&
 	    (left = d->deadline - now_ms()) > 0) {
 		struct pollfd pfd = { d->fd, POLLIN, 0 };
 
@@ -671,11 +680,11 @@ dnsbl_wait(struct dnsbl *d, int all)
 			(void)dnsbl_take(d, pkt, (size_t)n);
 		else if (errno != EAGAIN && errno != EINTR) {
 			/* ICMP port unreachable comes back as ECONNREFUSED. */
-			wait_end(d, errno);
+			wait_end(d, all, errno);
 			return;
 		}
 	}
-	wait_end(d, 0);
+	wait_end(d, all, 0);
 }
 
 /* dnsbl_listing - see dnsbl.h */

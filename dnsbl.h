@@ -52,6 +52,7 @@ struct dnsbl_query {
 /* The look-ups of one session. */
 struct dnsbl {
 	int			 fd;		/* -1: nothing outstanding */
+	int			 waited;	/* dnsbl_wait is over */
 	long long		 deadline;	/* CLOCK_MONOTONIC, ms */
 	size_t			 nq;
 	struct dnsbl_query	 q[DNSBL_ZONES_MAX];
@@ -99,10 +100,14 @@ int	dnsbl_take(struct dnsbl *, const unsigned char *, size_t);
 int	dnsbl_done(const struct dnsbl *);
 /*
  * dnsbl_wait - read answers until the verdict is known (with ALL, until
- * every zone answered: -b explains them all) or the deadline passed (poll and read only: the sandbox allows nothing else), then
- * close the socket; unanswered queries become DNSBL_TIMEOUT.
+ * every zone answered: -b explains them all) or the deadline passed
+ * (poll and read only: the sandbox allows nothing else); unanswered
+ * queries become DNSBL_TIMEOUT.  The socket stays open: the sandbox
+ * pins its number (sandbox_pin_fd), which must never be reused.
  */
 void	dnsbl_wait(struct dnsbl *, int);
+/* dnsbl_close - close the socket, where no sandbox pins it (-b, tests) */
+void	dnsbl_close(struct dnsbl *);
 /* dnsbl_listing - the first zone, in configured order, that lists PEER */
 const struct dnsbl_query *dnsbl_listing(const struct dnsbl *);
 

@@ -184,6 +184,16 @@ sandbox_limits(const struct config *conf, char *err, size_t len)
 	return 0;
 }
 
+/* sandbox_pin_fd's descriptor, or -1. */
+static int sandbox_pinned = -1;
+
+/* sandbox_pin_fd - see sandbox.h */
+void
+sandbox_pin_fd(int fd)
+{
+	sandbox_pinned = fd;
+}
+
 #if defined(__linux__) && defined(__x86_64__)
 #define SANDBOX_ARCH		AUDIT_ARCH_X86_64
 /* seccomp_data.args[n] is 64 bits; the calls checked here take ints, and
@@ -343,6 +353,30 @@ bpf_recvmsg(struct sandbox_bpf *b, int fd, unsigned int kill)
 	/* Not recvmsg: A is unchanged, on to the final kill. */
 }
 #endif
+/*
+ * bpf_pinned - connect(2) and sendto(2) on the pinned descriptor kill,
+ * before the allow-list would let them through; A holds nr after.
+ */
+static void
+bpf_pinned(struct sandbox_bpf *b, unsigned int kill)
+{
+	static const int calls[] = { __NR_connect, __NR_sendto };
+	size_t i;
+
+	if (sandbox_pinned < 0)
+		return;
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)calls[i],
+		    0, 4);
+		bpf_put(b, BPF_LD | BPF_W | BPF_ABS,
+		    (unsigned int)SANDBOX_ARG(0), 0, 0);
+		bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K,
+		    (unsigned int)sandbox_pinned, 0, 1);
+		bpf_put(b, BPF_RET | BPF_K, kill, 0, 0);
+		bpf_put(b, BPF_LD | BPF_W | BPF_ABS,
+		    (unsigned int)offsetof(struct seccomp_data, nr), 0, 0);
+	}
+}
 
 /* bpf_build - the whole filter */
 static void
@@ -361,6 +395,7 @@ bpf_build(struct sandbox_bpf *b, unsigned int kill)
 	    (unsigned int)offsetof(struct seccomp_data, nr), 0, 0);
 	bpf_put(b, BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
 	bpf_put(b, BPF_RET | BPF_K, kill, 0, 0);
+	bpf_pinned(b, kill);
 	for (i = 0; i < sizeof(sandbox_calls) / sizeof(sandbox_calls[0]); i++) {
 		bpf_put(b, BPF_JMP | BPF_JEQ | BPF_K,
 		    (unsigned int)sandbox_calls[i], 0, 1);

@@ -18,12 +18,21 @@
 
 /*
  * Our choice: RLIMIT_NOFILE.  A session holds fds 0-2, the syslog socket,
- * one spool file and the new/ directory; a syslog reconnect briefly needs
- * one more.  Raised only when the launcher left that many fds open.
+ * one spool file and the new/ directory (and, with dnsbl, the resolver
+ * socket); a syslog reconnect briefly needs one more.  Raised only when the launcher left that many fds open.
  */
 #define SANDBOX_NOFILE		16
 /* Free descriptors below the limit that the session must always have. */
 #define SANDBOX_NOFILE_FREE	6
+
+/*
+ * sandbox_pin_fd - FD (the dnsbl socket, connected to the resolver before
+ * the privilege drop) can never be aimed elsewhere: connect(2) and
+ * sendto(2) on it kill.  Call before sandbox_enter; -1 for none.  The
+ * descriptor must stay open until the end, so that its number is never
+ * reused by syslog(3)'s reconnect.
+ */
+void	sandbox_pin_fd(int);
 
 /*
  * sandbox_enter - apply the limits and the filter; 0 on success, -1 with

@@ -301,27 +301,27 @@ cmd_mail(struct session *s, const char *arg)
 	netio_reply(&s->io, "250 2.1.0 Sender ok");
 }
 
-/* dnsbl_say - a dnsbl_explain line, as a session log line */
+/* say_dnsbl - a dnsbl_explain line, as a session log line */
 static void
-dnsbl_say(void *arg, int prio, const char *line)
+say_dnsbl(void *arg, int prio, const char *line)
 {
 	session_log(arg, prio, "%s", line);
 }
 
 /*
- * dnsbl_await - at the first RCPT: wait for what is left of the queries'
+ * await_dnsbl - at the first RCPT: wait for what is left of the queries'
  * 3 seconds (nothing before RCPT ever waits), log the outcome, and hand
  * the listing to policy in the peer.
  */
 static void
-dnsbl_await(struct session *s)
+await_dnsbl(struct session *s)
 {
 	const struct dnsbl_query *q;
 
 	if (s->dns == NULL)
 		return;
 	dnsbl_wait(s->dns, 0);
-	dnsbl_explain(s->dns, &s->peer, 0, dnsbl_say, s);
+	dnsbl_explain(s->dns, &s->peer, 0, say_dnsbl, s);
 	if ((q = dnsbl_listing(s->dns)) != NULL)
 		(void)dnsbl_refusal(s->peer.dnsbl, sizeof(s->peer.dnsbl),
 		    &s->peer, q->zone);
@@ -365,7 +365,7 @@ cmd_rcpt(struct session *s, const char *arg)
 		    "(max_recipients)");
 		return;
 	}
-	dnsbl_await(s);
+	await_dnsbl(s);
 	if ((r = policy_rcpt(s->conf, &s->peer, arg, s->env.smtputf8,
 	    &a)) != NULL) {
 		char what[SMTP_LINE_MAX];

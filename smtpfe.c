@@ -161,13 +161,13 @@ serve_fail(const char *why, const char *reply, int code)
 }
 
 /*
- * dnsbl_send - with dnsbl set, the queries for a client that is not a
+ * send_dnsbl - with dnsbl set, the queries for a client that is not a
  * relay client go out now, while sockets may still be made; the session
  * awaits them at the first RCPT.  NULL when nothing is outstanding.
  * A failure is logged once and never blocks (fail-open).
  */
 static struct dnsbl *
-dnsbl_send(const struct config *conf, const struct peer *peer)
+send_dnsbl(const struct config *conf, const struct peer *peer)
 {
 	static struct dnsbl dns;
 
@@ -211,6 +211,7 @@ static int
 serve(const char *path)
 {
 	static struct config conf;
+	struct dnsbl *dns;
 	struct peer peer;
 	char err[256];
 
@@ -230,7 +231,8 @@ serve(const char *path)
 	case 0:		/* the session; TLS offered or not */
 		break;
 	}
-	session_dnsbl(dnsbl_send(&conf, &peer));
+	session_dnsbl(dns = send_dnsbl(&conf, &peer));
+	sandbox_pin_fd(dns != NULL ? dns->fd : -1);
 	if (priv_drop(&conf, 1, err, sizeof(err)) == -1 ||
 	    getuid() == 0 || geteuid() == 0)
 		return serve_fail(err[0] != '\0' ? err : "running as root",
@@ -242,9 +244,9 @@ serve(const char *path)
 	return 0;
 }
 
-/* dnsbl_print - a dnsbl_explain line, for -b */
+/* print_dnsbl - a dnsbl_explain line, for -b */
 static void
-dnsbl_print(void *arg, int prio, const char *line)
+print_dnsbl(void *arg, int prio, const char *line)
 {
 	(void)arg;
 	(void)prio;
@@ -252,11 +254,11 @@ dnsbl_print(void *arg, int prio, const char *line)
 }
 
 /*
- * dnsbl_explain_now - -b: the look-ups done at once, each zone's verdict
+ * explain_dnsbl - -b: the look-ups done at once, each zone's verdict
  * said, and a listing handed to the session as in session mode.
  */
 static void
-dnsbl_explain_now(const struct config *conf, struct peer *peer)
+explain_dnsbl(const struct config *conf, struct peer *peer)
 {
 	static struct dnsbl dns;
 	const struct dnsbl_query *q;
@@ -276,7 +278,8 @@ dnsbl_explain_now(const struct config *conf, struct peer *peer)
 	(void)fprintf(stderr, ">>> dnsbl: asking %s about %s in %zu zone%s\n",
 	    dns.resolver, peer->text, dns.nq, dns.nq == 1 ? "" : "s");
 	dnsbl_wait(&dns, 1);
-	dnsbl_explain(&dns, peer, 1, dnsbl_print, NULL);
+	dnsbl_close(&dns);
+	dnsbl_explain(&dns, peer, 1, print_dnsbl, NULL);
 	if ((q = dnsbl_listing(&dns)) == NULL) {
 		(void)fprintf(stderr, ">>> dnsbl: %s is not listed: RCPT is "
 		    "judged as usual\n", peer->text);
@@ -306,7 +309,7 @@ test_session(const char *path, const char *ip)
 	    "queued\n", peer.text, peer_is_relay(&conf, &peer) ?
 	    "a relay client (relay_networks), may send to any domain" :
 	    "not a relay client, may send to local_domains only");
-	dnsbl_explain_now(&conf, &peer);
+	explain_dnsbl(&conf, &peer);
 	tls_explain(&conf);
 	session_run(&conf, &peer, 0, 1, SESSION_TEST);
 	return 0;

@@ -7,22 +7,36 @@
  * Every datagram is handed to dnsbl_parse in a heap buffer of exactly its
  * length, and so is every proper prefix of it, so that ASan catches a read
  * past the end (the one-octet-at-a-time idea).
+ *
+ * The "sandbox" cases prove what smtpfe(8) SECURITY says: the dnsbl wait
+ * needs no system call the filter did not already allow (a real query
+ * answered to a sandboxed child), and the pinned socket cannot be aimed
+ * elsewhere (connect and sendto on it kill; on other descriptors they do
+ * not).  Loopback UDP port 5318 on 127.0.0.57.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check_util.h"
+#include "config.h"
 #include "dnsbl.h"
 #include "policy.h"
+#include "sandbox.h"
 
 #define NCASES(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -729,6 +743,289 @@ START_TEST(test_take)
 }
 END_TEST
 
+/* == policy: where the verdict sits in the RCPT order ======================= */
+
+static const struct {
+	const char	*arg;
+	const char	*reply;		/* prefix; NULL: accepted */
+} order_cases[] = {
+	{ " TO:<user@example.org>", "554 5.7.1 Service unavailable" },
+	{ " TO:<user@sub.example.com>", "554 5.7.1 Service unavailable" },
+	{ " TO:<user@elsewhere.example>", "554 5.7.1 Service unavailable" },
+	{ " TO:<user@[192.0.2.1]>", "554 5.7.1 Service unavailable" },
+	/* postmaster@ a local domain, in any case, is judged as usual */
+	{ " TO:<postmaster@example.org>", NULL },
+	{ " TO:<PostMaster@EXAMPLE.ORG>", NULL },
+	{ " TO:<postmaster@sub.example.com>", NULL },
+	{ " TO:<\"postmaster\"@example.org>", NULL },
+	{ " TO:<@relay.example:postmaster@example.org>", NULL },
+	/* ... but not postmaster@ elsewhere, nor look-alikes */
+	{ " TO:<postmaster@elsewhere.example>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmaster@[192.0.2.1]>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmasters@example.org>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmaste@example.org>", "554 5.7.1 Service unavailable" },
+	{ " TO:<postmaster+x@example.org>", "554 5.7.1 Service unavailable" },
+	/* syntax and the trick forms come first */
+	{ " TO:<user example.org>", "501 " },
+	{ " TO:<user@example.org> NOTIFY=NEVER", "555 5.5.4" },
+	{ " TO:<|prog@example.org>", "553 5.1.3" },
+	{ " TO:<user%elsewhere@example.org>", "553 5.1.3" },
+	{ " TO:<postmaster%elsewhere@example.org>", "553 5.1.3" },
+	{ " TO:<>", "5" },
+};
+
+START_TEST(test_policy_order)
+{
+	static char *domains[] = { "example.org", ".example.com" };
+	static struct config conf;
+	struct peer p = peer_of("192.0.2.1");
+	struct addr a;
+	const char *r;
+
+	config_defaults(&conf);
+	conf.local_domains = domains;
+	conf.nlocal = 2;
+	conf.relay = NULL;
+	conf.nrelay = 0;
+	ck_assert_int_eq(dnsbl_refusal(p.dnsbl, sizeof(p.dnsbl), &p,
+	    "bl.test"), 0);
+	r = policy_rcpt(&conf, &p, order_cases[_i].arg, &a);
+	if (order_cases[_i].reply == NULL)
+		ck_assert_msg(r == NULL, "%s: refused: %s", order_cases[_i].arg,
+		    r);
+	else {
+		ck_assert_msg(r != NULL, "%s: accepted", order_cases[_i].arg);
+		ck_assert_msg(strncmp(r, order_cases[_i].reply,
+		    strlen(order_cases[_i].reply)) == 0, "%s: %s",
+		    order_cases[_i].arg, r);
+		if (strncmp(order_cases[_i].reply, "554 5.7.1 S", 11) == 0)
+			ck_assert_str_eq(r, p.dnsbl);
+	}
+	/* not listed: the same address is judged as usual */
+	p.dnsbl[0] = '\0';
+	r = policy_rcpt(&conf, &p, order_cases[_i].arg, &a);
+	ck_assert(r == NULL || strncmp(r, "554 5.7.1 Service", 17) != 0);
+}
+END_TEST
+
+/* == the sandbox ============================================================ */
+
+#if defined(__linux__) && defined(__x86_64__)
+#define SB_ADDR		"127.0.0.57"
+#define SB_PORT		5318
+
+static struct config sbconf;
+static char sbdir[64];
+
+/* sb_setup - a spool as the current directory, the sandbox on */
+static void
+sb_setup(void)
+{
+	config_defaults(&sbconf);
+	sbconf.min_free_space = 0;
+	(void)strcpy(sbdir, "/tmp/check_dnsbl.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(sbdir));
+	ck_assert_int_eq(chdir(sbdir), 0);
+	ck_assert_int_eq(unsetenv(SANDBOX_ENV), 0);
+}
+
+static void
+sb_teardown(void)
+{
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(rmdir(sbdir), 0);
+}
+
+/* sb_addr - 127.0.0.57:PORT */
+static struct sockaddr_in
+sb_addr(unsigned short port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	ck_assert_int_eq(inet_pton(AF_INET, SB_ADDR, &sin.sin_addr), 1);
+	return sin;
+}
+
+/* sb_udp - a UDP socket connected as dnsbl_start makes it */
+static int
+sb_udp(void)
+{
+	struct sockaddr_in sin = sb_addr(SB_PORT);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+/* sb_enter - in the child: pin FD, enter the sandbox, or exit 70 */
+static void
+sb_enter(int fd)
+{
+	char err[256];
+
+	sandbox_pin_fd(fd);
+	if (sandbox_enter(&sbconf, err, sizeof(err)) == -1)
+		_exit(70);
+}
+
+/* sb_status - the wait status of PID */
+static int
+sb_status(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) == -1)
+		ck_assert_int_eq(errno, EINTR);
+	return st;
+}
+
+/* Re-aiming the pinned socket: each of these must kill. */
+static const char *const reaim[] = { "connect", "sendto" };
+
+START_TEST(test_pinned_reaim_kills)
+{
+	pid_t pid;
+	int fd = sb_udp(), st;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct sockaddr_in other = sb_addr(53);
+
+		sb_enter(fd);
+		if (_i == 0)
+			(void)connect(fd, (struct sockaddr *)&other,
+			    sizeof(other));
+		else
+			(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&other,
+			    sizeof(other));
+		_exit(71);
+	}
+	st = sb_status(pid);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	    "%s on the pinned socket: expected death by SIGSYS, got status "
+	    "0x%x", reaim[_i], st);
+	(void)close(fd);
+}
+END_TEST
+
+/*
+ * test_pinned_rest_allowed - on the pinned socket, write, poll and read
+ * (what the wait does) go on; on another descriptor, connect and sendto
+ * (syslog's) still work; and without a pin the same connect is allowed,
+ * so it is the pin that kills above.
+ */
+START_TEST(test_pinned_rest_allowed)
+{
+	pid_t pid;
+	int fd = sb_udp(), pair[2], st;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct sockaddr_un sun;
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		char buf[16];
+		int u;
+
+		sb_enter(_i == 0 ? fd : -1);
+		(void)write(fd, "x", 1);
+		(void)poll(&pfd, 1, 10);
+		(void)read(fd, buf, sizeof(buf));
+		if (sendto(pair[0], "x", 1, 0, NULL, 0) != 1)
+			_exit(72);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		(void)strcpy(sun.sun_path, "/nonexistent/log");
+		if ((u = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+			_exit(73);
+		(void)connect(u, (struct sockaddr *)&sun, sizeof(sun));
+		if (_i == 1) {
+			struct sockaddr_in other = sb_addr(53);
+
+			if (connect(fd, (struct sockaddr *)&other,
+			    sizeof(other)) != 0)
+				_exit(74);
+		}
+		_exit(0);
+	}
+	st = sb_status(pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "pinned %s: expected exit 0, got status 0x%x", _i == 0 ? "yes" :
+	    "no", st);
+	(void)close(fd);
+	(void)close(pair[0]);
+	(void)close(pair[1]);
+}
+END_TEST
+
+/* sb_answer - answer the query in Q (LEN octets) with A 127.0.0.2 */
+static size_t
+sb_answer(unsigned char *q, size_t len, size_t size)
+{
+	static const unsigned char rr[] = {
+		0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 2
+	};
+
+	ck_assert_uint_ge(size, len + sizeof(rr));
+	q[2] = 0x81;
+	q[3] = 0x80;
+	q[7] = 1;
+	memcpy(q + len, rr, sizeof(rr));
+	return len + sizeof(rr);
+}
+
+/*
+ * test_wait_sandboxed - the real thing: dnsbl_start before the sandbox,
+ * the answer read by dnsbl_wait inside it.  The child exits 0 only when
+ * it saw the listing; death by SIGSYS would mean the wait needs a call
+ * the filter does not allow.
+ */
+START_TEST(test_wait_sandboxed)
+{
+	struct sockaddr_in sin = sb_addr(SB_PORT), from;
+	socklen_t flen = sizeof(from);
+	unsigned char pkt[DNSBL_PACKET_MAX];
+	struct dnsbl d;
+	struct peer p = peer_of("192.0.2.1");
+	ssize_t n;
+	pid_t pid;
+	int srv, st;
+
+	srv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(srv, -1);
+	ck_assert_int_eq(bind(srv, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sbconf.ndnsbl = 1;
+	(void)strcpy(sbconf.dnsbl[0], "bl.test");
+	(void)strcpy(sbconf.dns_resolver, SB_ADDR ":5318");
+	ck_assert_int_eq(dnsbl_start(&d, &sbconf, &p), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		sb_enter(d.fd);
+		dnsbl_wait(&d, 0);
+		_exit(dnsbl_listing(&d) != NULL ? 0 : 75);
+	}
+	n = recvfrom(srv, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &flen);
+	ck_assert_int_gt(n, 12);
+	n = (ssize_t)sb_answer(pkt, (size_t)n, sizeof(pkt));
+	ck_assert_int_eq(sendto(srv, pkt, (size_t)n, 0,
+	    (struct sockaddr *)&from, flen), n);
+	st = sb_status(pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "sandboxed dnsbl_wait: expected exit 0 (listed), got status 0x%x",
+	    st);
+	dnsbl_close(&d);
+	(void)close(srv);
+}
+END_TEST
+#endif
+
 static Suite *
 dnsbl_suite(void)
 {
@@ -763,7 +1060,17 @@ dnsbl_suite(void)
 	tcase_add_test(tc, test_refusal);
 	tcase_add_test(tc, test_done_and_listing);
 	tcase_add_test(tc, test_take);
+	tcase_add_loop_test(tc, test_policy_order, 0, NCASES(order_cases));
 	suite_add_tcase(s, tc);
+#if defined(__linux__) && defined(__x86_64__)
+	tc = tcase_create("sandbox");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, sb_setup, sb_teardown);
+	tcase_add_loop_test(tc, test_pinned_reaim_kills, 0, 2);
+	tcase_add_loop_test(tc, test_pinned_rest_allowed, 0, 2);
+	tcase_add_test(tc, test_wait_sandboxed);
+	suite_add_tcase(s, tc);
+#endif
 	return s;
 }
 
