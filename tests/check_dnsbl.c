@@ -789,7 +789,7 @@ START_TEST(test_policy_order)
 	conf.nrelay = 0;
 	ck_assert_int_eq(dnsbl_refusal(p.dnsbl, sizeof(p.dnsbl), &p,
 	    "bl.test"), 0);
-	r = policy_rcpt(&conf, &p, order_cases[_i].arg, &a);
+	r = policy_rcpt(&conf, &p, order_cases[_i].arg, 0, &a);
 	if (order_cases[_i].reply == NULL)
 		ck_assert_msg(r == NULL, "%s: refused: %s", order_cases[_i].arg,
 		    r);
@@ -803,7 +803,7 @@ START_TEST(test_policy_order)
 	}
 	/* not listed: the same address is judged as usual */
 	p.dnsbl[0] = '\0';
-	r = policy_rcpt(&conf, &p, order_cases[_i].arg, &a);
+	r = policy_rcpt(&conf, &p, order_cases[_i].arg, 0, &a);
 	ck_assert(r == NULL || strncmp(r, "554 5.7.1 Service", 17) != 0);
 }
 END_TEST
