@@ -143,12 +143,13 @@ grep -q "^== obj/check_" "$W/v1/build.log" ||
     die "the unit tests did not run in the package build"
 
 say "lintian (tags overridden in debian/smtpfe.lintian-overrides shown as O:)"
+# (--show-overrides makes overridden tags count for --fail-on: the
+# verdict is the absence of E/W/I/P/X lines; O: lines are overridden.)
 rc=0
-lintian -I -E --pedantic --show-overrides \
-    --fail-on error,warning,info,pedantic \
+lintian -I -E --pedantic --show-overrides --fail-on none \
     "$W/v1/smtpfe_${V1}_amd64.changes" > "$W/lintian.out" 2>&1 || rc=$?
 sed 's/^/    /' "$W/lintian.out"
-[ "$rc" = 0 ] || die "lintian: tags that are not overridden (exit $rc)"
+[ "$rc" = 0 ] || die "lintian failed (exit $rc)"
 if grep -E '^[EWIPX]: ' "$W/lintian.out"; then
 	die "lintian: tags that are not overridden"
 fi
