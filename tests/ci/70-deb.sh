@@ -99,10 +99,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# file_list NAME - every path under the places a package can touch
+# file_list NAME - every path under the places a package can touch.
+# Not /var/cache/man: man-db caches a formatted page there when the page
+# is read (here by systemd-analyze verify, which runs man for the units'
+# Documentation=); that is man-db's cache, pruned by mandb, as for every
+# package's pages.
 file_list() {
 	find /etc /usr /lib /var/lib /var/spool /var/cache /opt -xdev \
-	    -path /var/lib/apt/lists -prune -o -print 2>/dev/null |
+	    \( -path /var/lib/apt/lists -o -path /var/cache/man \) -prune \
+	    -o -print 2>/dev/null |
 	    LC_ALL=C sort > "$W/files.$1"
 }
 
