@@ -219,6 +219,34 @@ out=$(systemd-analyze verify "$UNITS/smtpfe.socket" "$UNITS/smtpfe@.service" \
 [ -z "$out" ] || die "systemd-analyze verify (installed units): $out"
 say "install: account, spool, conffile, man pages, units (disabled): ok"
 
+# The switch-on commands: the same in README.Debian and smtpfe(8) as
+# installed, and what they install is contrib/'s with the package's path.
+readme=$(zcat /usr/share/doc/smtpfe/README.Debian.gz | sed "s/sudo //g")
+man8=$(zcat /usr/share/man/man8/smtpfe.8.gz | sed 's/\\e/\\/g')
+for doc in readme man8; do
+	eval "text=\$$doc"
+	for cmd in "systemctl enable --now smtpfe.socket smtpfe-runner.service" \
+	    "cp /usr/share/doc/smtpfe/examples/xinetd.smtpfe /etc/xinetd.d/smtp && systemctl reload xinetd && systemctl enable --now smtpfe-runner.service"; do
+		printf '%s\n' "$text" | grep -qF -- "$cmd" ||
+		    die "$doc lacks: $cmd"
+	done
+	printf '%s\n' "$text" | grep -o "update-inetd --add '[^']*'" \
+	    > "$W/inetd-cmd.$doc" || die "$doc: no update-inetd --add"
+done
+cmp -s "$W/inetd-cmd.readme" "$W/inetd-cmd.man8" ||
+    die "README.Debian and smtpfe(8) differ on update-inetd"
+entry=$(sed "s/^update-inetd --add '//; s/'\$//; s/\\\\t/ /g" \
+    "$W/inetd-cmd.readme")
+want=$(grep -v '^#' "$TOP/contrib/inetd.conf" | grep . |
+    sed 's|/usr/local/libexec/smtpfe|/usr/sbin/smtpfe|' | tr -s ' \t' '  ')
+[ "$entry" = "$want" ] ||
+    die "update-inetd line \"$entry\", contrib/inetd.conf \"$want\""
+sed 's|/usr/local/libexec/smtpfe|/usr/sbin/smtpfe|' \
+    "$TOP/contrib/xinetd.smtpfe" |
+    cmp -s - /usr/share/doc/smtpfe/examples/xinetd.smtpfe ||
+    die "examples/xinetd.smtpfe is not contrib's with /usr/sbin/smtpfe"
+say "switch-on commands: README.Debian and smtpfe(8) agree with contrib/: ok"
+
 rc=0
 smtpfe -n > "$W/n1.out" 2>&1 || rc=$?
 sed 's/^/    /' "$W/n1.out"
