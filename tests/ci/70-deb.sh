@@ -371,7 +371,34 @@ say "purge with mail: account and configuration gone, the message kept" \
     { cat "$W/reinstall.out" >&2; die "apt-get install (again)"; }
 [ "$(stat -c '%U' "$SPOOL/new/$id")" = smtpfe ] ||
     die "the reinstall did not hand $id back to smtpfe"
-rm -f "$SPOOL/new/$id"	# the test's own message
+# The runner as the installed smtpfe-runner.service runs it (User=,
+# ExecStart= with -q for one pass instead of -Q 60), with a sendmail of
+# ours that keeps what it is given: the message the purge kept goes out.
+runner_user=$(unit_value "$UNITS/smtpfe-runner.service" User)
+runner_exec=$(unit_value "$UNITS/smtpfe-runner.service" ExecStart)
+[ "$runner_user" = smtpfe ] || die "smtpfe-runner.service: User=$runner_user"
+[ "$runner_exec" = "/usr/sbin/smtpfe -Q 60" ] ||
+    die "smtpfe-runner.service: ExecStart=$runner_exec"
+mkdir "$W/handed"
+chown smtpfe "$W/handed"
+printf '#!/bin/sh\necho "$*" > %s/argv\ncat > %s/message\n' \
+    "$W/handed" "$W/handed" > "$W/sendmail"
+chmod 755 "$W/sendmail"
+sed -e 's/^#local_domains = example\.org$/local_domains = example.org/' \
+    "$CONF" > "$W/runner.conf"
+echo "sendmail = $W/sendmail" >> "$W/runner.conf"
+chmod 644 "$W/runner.conf"
+rc=0
+runuser -u "$runner_user" -- "${runner_exec%% *}" -q -f "$W/runner.conf" \
+    > "$W/runner.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$W/runner.out" >&2; die "smtpfe -q: exit $rc"; }
+[ ! -e "$SPOOL/new/$id" ] || die "the runner left $id in new/"
+grep -q "id $id" "$W/handed/message" ||
+    die "the runner did not hand off $id"
+grep -q -- "-i -f <sender@example.net> -- " "$W/handed/argv" ||
+    die "sendmail's arguments: $(cat "$W/handed/argv")"
+say "the runner (User=$runner_user) hands off the message the purge kept:" \
+    "sendmail $(cat "$W/handed/argv")"
 $APT purge smtpfe > "$W/purge2.out" 2>&1 ||
     { cat "$W/purge2.out" >&2; die "apt-get purge (empty spool)"; }
 grep -q "still holds" "$W/purge2.out" &&
