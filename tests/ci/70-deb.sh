@@ -395,7 +395,8 @@ runuser -u "$runner_user" -- "${runner_exec%% *}" -q -f "$W/runner.conf" \
 [ ! -e "$SPOOL/new/$id" ] || die "the runner left $id in new/"
 grep -q "id $id" "$W/handed/message" ||
     die "the runner did not hand off $id"
-grep -q -- "-i -f <sender@example.net> -- " "$W/handed/argv" ||
+grep -qx -- "-i -f sender@example.net -- far@foreign.example near@example.org" \
+    "$W/handed/argv" ||
     die "sendmail's arguments: $(cat "$W/handed/argv")"
 say "the runner (User=$runner_user) hands off the message the purge kept:" \
     "sendmail $(cat "$W/handed/argv")"
