@@ -42,12 +42,15 @@ TOP=$(pwd)
 PORT=2680
 SPOOL=/var/spool/smtpfe
 CONF=/etc/smtpfe/smtpfe.conf
-V1=2.0
-V2=2.0+ci1
+# The version in debian/changelog; the upgrade is to V1+ci1.
+V1=$(sed -n '1s/^smtpfe (\([^)]*\)).*/\1/p' debian/changelog)
+[ -n "$V1" ] || { echo "FAIL: no version in debian/changelog" >&2; exit 1; }
+V2=$V1+ci1
 export DEBIAN_FRONTEND=noninteractive
 # Other jobs may hold dpkg's lock for a while: wait for it.
 APT="apt-get -y -q -o DPkg::Lock::Timeout=600"
 
+stage_start=$(date +%s)
 [ "$(id -u)" = 0 ] || die "must run as root (installs the package)"
 W=$(mktemp -d /tmp/smtpfe-deb.XXXXXX)
 chmod 755 "$W"
@@ -111,8 +114,8 @@ file_list() {
 	    LC_ALL=C sort > "$W/files.$1"
 }
 
-# build DIR VERSION - dpkg-buildpackage in DIR/src, a clean copy of the
-# tree (committed files, with their changes not yet committed)
+# copy_tree DIR - DIR/src: a clean copy of the tree (the files git
+# tracks, with their changes not yet committed; no build products)
 copy_tree() {
 	mkdir -p "$1/src"
 	rev=$(git stash create 2>/dev/null) || rev=""
@@ -121,6 +124,7 @@ copy_tree() {
 	[ ! -e "$1/src/obj" ] && [ ! -e "$1/src/smtpfe" ] ||
 	    die "the copy holds build products"
 }
+# build DIR VERSION - dpkg-buildpackage in DIR/src
 build() {
 	say "dpkg-buildpackage -us -uc -b: smtpfe $2 (in $1/src)"
 	(cd "$1/src" && dpkg-buildpackage -us -uc -b) > "$1/build.log" 2>&1 ||
@@ -175,6 +179,12 @@ sed 's/^/    /' "$W/note"
 [ "$(wc -l < "$W/note")" = 3 ] || die "the note is not three lines"
 
 [ -x /usr/sbin/smtpfe ] || die "no /usr/sbin/smtpfe"
+# debian/changelog and SMTPFE_VERSION (smtpfe.h) should name the same
+# version; a difference is reported, not failed (the lead sets both).
+prog_version=$(/usr/sbin/smtpfe -V | sed 's/^smtpfe //')
+[ "$prog_version" = "$V1" ] || echo "   NOTE: smtpfe -V says $prog_version," \
+    "the package is $V1: SMTPFE_VERSION in smtpfe.h and debian/changelog" \
+    "differ"
 ent=$(getent passwd smtpfe) || die "no account smtpfe"
 case $ent in
 smtpfe:*:*:*:*:/nonexistent:/usr/sbin/nologin) ;;
@@ -411,4 +421,4 @@ comm -13 "$W/files.before" "$W/files.after-purge2" | grep smtpfe &&
     die "the second purge left files of the package"
 say "reinstall hands the kept message back; purge of an empty spool" \
     "leaves nothing: ok"
-say "70-deb: ok"
+say "70-deb: ok in $(( $(date +%s) - stage_start )) s"
