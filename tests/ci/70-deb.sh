@@ -162,6 +162,20 @@ sed 's/^/    /' "$W/lintian.out"
 if grep -E '^[EWIPX]: ' "$W/lintian.out"; then
 	die "lintian: tags that are not overridden"
 fi
+say "lintian on the source package (dpkg-source -b; overrides in" \
+    "debian/source/lintian-overrides)"
+copy_tree "$W/source"
+(cd "$W/source/src" && dpkg-source -b .) > "$W/source.out" 2>&1 ||
+    { cat "$W/source.out" >&2; die "dpkg-source -b"; }
+rc=0
+lintian -I -E --pedantic --show-overrides --fail-on none \
+    "$W/source/smtpfe_${V1}.dsc" > "$W/lintian-source.out" 2>&1 || rc=$?
+sed 's/^/    /' "$W/lintian-source.out"
+[ "$rc" = 0 ] || die "lintian (source) failed (exit $rc)"
+if grep -E '^[EWIPX]: ' "$W/lintian-source.out"; then
+	die "lintian (source): tags that are not overridden"
+fi
+rm -rf "$W/source"
 
 # ------------------------------------------------------------ install
 file_list before
