@@ -177,6 +177,12 @@ if grep -E '^[EWIPX]: ' "$W/lintian-source.out"; then
 fi
 rm -rf "$W/source"
 
+# readme_debian - the installed README.Debian (dh_compress gzips it when
+# it is over 4 KiB)
+readme_debian() {
+	zcat -f /usr/share/doc/smtpfe/README.Debian*
+}
+
 # ------------------------------------------------------------ install
 file_list before
 inetd_before=$(cat /etc/inetd.conf /etc/xinetd.d/* 2>/dev/null | cksum)
@@ -191,6 +197,9 @@ grep -A2 "^smtpfe is installed but not switched on" "$W/install.out" \
     > "$W/note" || die "no note on installation"
 sed 's/^/    /' "$W/note"
 [ "$(wc -l < "$W/note")" = 3 ] || die "the note is not three lines"
+readme_debian | sed -n 's/^  //p' |
+    grep -A2 "^smtpfe is installed but not switched on" |
+    cmp -s - "$W/note" || die "README.Debian does not quote the note"
 
 [ -x /usr/sbin/smtpfe ] || die "no /usr/sbin/smtpfe"
 # debian/changelog and SMTPFE_VERSION (smtpfe.h) should name the same
@@ -218,7 +227,7 @@ dpkg-query -W -f='${Conffiles}\n' smtpfe | grep -q "^ $CONF " ||
     die "$CONF is not a conffile"
 [ "$(stat -c '%U:%G %a' "$CONF")" = "root:root 644" ] || die "$CONF mode"
 for f in /usr/share/man/man8/smtpfe.8.gz /usr/share/man/man5/smtpfe.conf.5.gz \
-    /usr/share/doc/smtpfe/README.Debian.gz \
+    /usr/share/doc/smtpfe/README.Debian* \
     /usr/share/doc/smtpfe/examples/xinetd.smtpfe; do
 	[ -f "$f" ] || die "$f is not installed"
 done
@@ -245,7 +254,7 @@ say "install: account, spool, conffile, man pages, units (disabled): ok"
 
 # The switch-on commands: the same in README.Debian and smtpfe(8) as
 # installed, and what they install is contrib/'s with the package's path.
-readme=$(zcat /usr/share/doc/smtpfe/README.Debian.gz | sed "s/sudo //g")
+readme=$(readme_debian | sed "s/sudo //g")
 man8=$(zcat /usr/share/man/man8/smtpfe.8.gz | sed 's/\\e/\\/g')
 for doc in readme man8; do
 	eval "text=\$$doc"
