@@ -193,8 +193,10 @@ say "apt-get install ./smtpfe_${V1}_amd64.deb"
     { cat "$W/install.out" >&2; die "apt-get install"; }
 dpkg-query -W -f='${Status} ${Version}\n' smtpfe |
     grep -qx "install ok installed $V1" || die "smtpfe $V1 not installed"
-grep -A2 "^smtpfe is installed but not switched on" "$W/install.out" \
-    > "$W/note" || die "no note on installation"
+# (apt runs dpkg on a pseudo-terminal: its lines end in CR LF)
+tr -d '\r' < "$W/install.out" |
+    grep -A2 "^smtpfe is installed but not switched on" > "$W/note" ||
+    die "no note on installation"
 sed 's/^/    /' "$W/note"
 [ "$(wc -l < "$W/note")" = 3 ] || die "the note is not three lines"
 readme_debian | sed -n 's/^  //p' |
