@@ -54,8 +54,19 @@ stage_start=$(date +%s)
 [ "$(id -u)" = 0 ] || die "must run as root (installs the package)"
 W=$(mktemp -d /tmp/smtpfe-deb.XXXXXX)
 chmod 755 "$W"
-apt_missing git dpkg-dev debhelper lintian build-essential check \
-    pkg-config mandoc python3 systemd man-db
+# lib.sh's apt_missing, waiting for dpkg's lock like $APT
+missing=""
+for pkg in git dpkg-dev debhelper lintian build-essential check pkg-config \
+    mandoc python3 systemd man-db; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+	    grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+	say "apt-get install$missing"
+	# shellcheck disable=SC2086
+	$APT install -qq $missing > "$W/apt.out" 2>&1 ||
+	    { cat "$W/apt.out" >&2; die "apt-get install$missing"; }
+fi
 need_root_and_tools git dpkg-buildpackage lintian apt-get dpkg-query \
     systemd-socket-activate systemd-analyze python3 find sort comm stat
 [ "$(dpkg-query -W -f='${Version}' debhelper | cut -d. -f1)" -ge 13 ] ||
