@@ -54,6 +54,8 @@ stage_start=$(date +%s)
 [ "$(id -u)" = 0 ] || die "must run as root (installs the package)"
 W=$(mktemp -d /tmp/smtpfe-deb.XXXXXX)
 chmod 755 "$W"
+# Until the preconditions hold, only $W is ours to clean up.
+trap 'rm -rf "$W"' EXIT
 # lib.sh's apt_missing, waiting for dpkg's lock like $APT
 missing=""
 for pkg in git dpkg-dev debhelper lintian build-essential check pkg-config \
