@@ -93,9 +93,9 @@ cleanup() {
 		$APT purge smtpfe > "$W/cleanup-purge.out" 2>&1 ||
 		    cat "$W/cleanup-purge.out" >&2
 	fi
-	# Our test message, if a failure left it: the spool was not there
-	# before this stage began.
-	rm -rf "$SPOOL"
+	# Our test message and file, if a failure left them: neither the
+	# spool nor /etc/smtpfe was there before this stage began.
+	rm -rf "$SPOOL" /etc/smtpfe
 	getent passwd smtpfe >/dev/null && userdel smtpfe
 	getent group smtpfe >/dev/null && groupdel smtpfe
 	if [ "$rc" != 0 ]; then
@@ -448,10 +448,19 @@ grep -qx -- "-i -f sender@example.net -- far@foreign.example near@example.org" \
     die "sendmail's arguments: $(cat "$W/handed/argv")"
 say "the runner (User=$runner_user) hands off the message the purge kept:" \
     "sendmail $(cat "$W/handed/argv")"
+# A file of the postmaster's next to the configuration: purge keeps it
+# and says so.
+echo "@example.org" > /etc/smtpfe/recipients
 $APT purge smtpfe > "$W/purge2.out" 2>&1 ||
     { cat "$W/purge2.out" >&2; die "apt-get purge (empty spool)"; }
+grep "^smtpfe: " "$W/purge2.out" | sed 's/^/    /'
 grep -q "still holds" "$W/purge2.out" &&
     die "purge of an empty spool says it holds mail"
+grep -q "^smtpfe: /etc/smtpfe kept: it holds files of yours (recipients)" \
+    "$W/purge2.out" || die "purge does not say /etc/smtpfe is kept"
+[ -f /etc/smtpfe/recipients ] && [ "$(ls -A /etc/smtpfe)" = recipients ] ||
+    die "purge: /etc/smtpfe holds $(ls -A /etc/smtpfe)"
+rm -r /etc/smtpfe	# the test's own file
 [ ! -e "$SPOOL" ] || die "purge left the empty spool"
 getent passwd smtpfe >/dev/null && die "purge left the account"
 file_list after-purge2
