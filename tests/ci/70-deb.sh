@@ -4,7 +4,9 @@
 #
 #   build     dpkg-buildpackage -us -uc -b on a clean copy of the tree
 #             (git archive: no build products); the hardening flags are
-#             on the compiler lines, and no compiler warning
+#             on the compiler lines, no compiler warning; the program is
+#             static-pie (no interpreter, no library) with RELRO,
+#             BIND_NOW and fortified calls; lintian on the source too
 #   lintian   -I -E --pedantic, output in this log; any tag that is not
 #             overridden (debian/smtpfe.lintian-overrides) fails
 #   install   apt-get install ./smtpfe_2.0_amd64.deb: the account (no
@@ -70,7 +72,8 @@ if [ -n "$missing" ]; then
 	    { cat "$W/apt.out" >&2; die "apt-get install$missing"; }
 fi
 need_root_and_tools git dpkg-buildpackage lintian apt-get dpkg-query \
-    systemd-socket-activate systemd-analyze python3 find sort comm stat
+    systemd-socket-activate systemd-analyze python3 find sort comm stat \
+    readelf nm runuser zcat
 [ "$(dpkg-query -W -f='${Version}' debhelper | cut -d. -f1)" -ge 13 ] ||
     die "debhelper 13 or later is needed"
 
@@ -158,9 +161,17 @@ done
 if grep -E '^[^ ]+\.(c|h):[0-9]+:[0-9]+: warning' "$W/v1/build.log"; then
 	die "compiler warnings in the package build"
 fi
-file "$W/v1/src/debian/smtpfe/usr/sbin/smtpfe" 2>/dev/null |
-    grep -q "static-pie linked" || [ ! -x /usr/bin/file ] ||
-    die "usr/sbin/smtpfe is not static-pie"
+# The program as packaged: position-independent (ELF type DYN) with no
+# interpreter and no library (static-pie), RELRO and BIND_NOW; the build
+# tree's unstripped copy calls glibc's fortified (_chk) functions.
+prog=$W/v1/src/debian/smtpfe/usr/sbin/smtpfe
+readelf -h "$prog" | grep -q "Type: *DYN" || die "smtpfe is not PIE"
+readelf -l "$prog" | grep -q INTERP && die "smtpfe has an interpreter"
+readelf -d "$prog" | grep -q NEEDED && die "smtpfe needs a library"
+readelf -l "$prog" | grep -q GNU_RELRO || die "smtpfe has no RELRO"
+readelf -d "$prog" | grep -q "FLAGS_1.*NOW" || die "smtpfe: no BIND_NOW"
+nm "$W/v1/src/smtpfe" | grep -q ' __[a-z]*_chk$' ||
+    die "smtpfe calls no fortified function"
 grep -q "^== obj/check_" "$W/v1/build.log" ||
     die "the unit tests did not run in the package build"
 
