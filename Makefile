@@ -83,7 +83,7 @@ check-san:
 	    LDFLAGS="$(SANFLAGS)" unit session $(SAN_SESSION_TESTS)
 
 # Session test targets of the mk/ fragments that check-san runs too.
-SAN_SESSION_TESTS = check-tls check-dnsbl
+SAN_SESSION_TESTS = check-tls check-dnsbl check-utf8
 
 install: $(BIN)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
