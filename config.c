@@ -686,6 +686,24 @@ line_has_upper(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * line_domain_8bit - 1 when the domain of the line (after its last '@')
+ * holds a non-ASCII octet: the file lists domains in A-label form (SPEC),
+ * so such a line could never match.
+ */
+static int
+line_domain_8bit(const char *s, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0 && s[i - 1] != '@')
+		i--;
+	for (; i > 0 && i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* line_before - 1 when line A sorts before line B, as LC_ALL=C sort */
 static int
 line_before(const char *a, size_t alen, const char *b, size_t blen)
@@ -708,7 +726,7 @@ config_check_recipients(const struct config *c, config_report_fn *report,
 	struct loader ld;
 	const char *b = c->rcptmap.base, *prev = NULL, *nl;
 	size_t pos = 0, len, plen = 0;
-	int unsorted = 0, upper = 0, cr = 0;
+	int unsorted = 0, upper = 0, cr = 0, ulabel = 0;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.file = c->recipients;
@@ -732,6 +750,11 @@ config_check_recipients(const struct config *c, config_report_fn *report,
 			conf_problem(&ld, "carriage return (lines must end "
 			    "in LF only)");
 			cr = 1;
+		}
+		if (!ulabel && line_domain_8bit(b + pos, len)) {
+			conf_problem(&ld, "domain not in A-label form (write "
+			    "xn--...: U-labels never match)");
+			ulabel = 1;
 		}
 		prev = b + pos;
 		plen = len;

@@ -646,6 +646,18 @@ START_TEST(test_check_recipients)
 	config_free(&c);
 	ck_assert_int_eq(check_map(&c, "b@x.example\nB@x.example"), 2);
 	config_free(&c);
+
+	/* Domains in A-label form; a UTF-8 local part is fine. */
+	ck_assert_int_eq(check_map(&c, "a@xn--bcher-kva.example\n"
+	    "\xc3\xa9@b.example\n"), 0);
+	config_free(&c);
+	ck_assert_int_eq(check_map(&c, "a@b\xc3\xbc" "cher.example\n"
+	    "b@b\xc3\xbc" "cher.example\n"), 1);
+	ck_assert_ptr_nonnull(strstr(rep.msg[0], "/rcpt:1: domain not in "
+	    "A-label form"));
+	config_free(&c);
+	ck_assert_int_eq(check_map(&c, "@b\xae" "example.net\n"), 1);
+	config_free(&c);
 }
 END_TEST
 
