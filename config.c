@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mta.h"
 #include "policy.h"
 #include "smtpfe.h"
 
@@ -45,7 +46,8 @@ enum conf_type {
 	CT_ACCEPT,		/* reject | accept */
 	CT_NUMBER,		/* a decimal in [min, max] */
 	CT_DOMAINS,		/* local_domains */
-	CT_NETWORKS		/* relay_networks */
+	CT_NETWORKS,		/* relay_networks */
+	CT_HANDOFF		/* sendmail | smtp:ADDR:PORT */
 };
 
 struct conf_key {
@@ -90,6 +92,8 @@ static const struct conf_key conf_keys[] = {
 	CK_NUM(greet_pause, 0, CONF_GREET_PAUSE_MAX),
 	CK_STR(sendmail, CT_PATH),
 	CK_NUM(retry_max_age, 0, 31536000),
+	CK_STR(handoff, CT_HANDOFF),
+	CK_NUM(handoff_processes, 1, 64),
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -206,6 +210,24 @@ conf_set_user(struct loader *ld, const struct conf_key *k, const char *v)
 	if (v[i] != '\0' || i == 0 || i > CONF_USER_MAX || v[0] == '-') {
 		conf_problem(ld, "%s: not a user name: \"%s\"",
 		    k->name, conf_echo(echo, sizeof(echo), v));
+		return -1;
+	}
+	return str_copy((char *)ld->conf + k->off, v, k->size);
+}
+
+/* conf_set_handoff - "sendmail" or "smtp:ADDR:PORT" (mta.c parses it) */
+static int
+conf_set_handoff(struct loader *ld, const struct conf_key *k, const char *v)
+{
+	struct sockaddr_storage ss;
+	char echo[CONF_ECHO_MAX];
+	socklen_t len;
+
+	if (strcmp(v, "sendmail") != 0 && (strlen(v) >= k->size ||
+	    mta_target(v, &ss, &len) == -1)) {
+		conf_problem(ld, "%s: neither sendmail nor smtp:ADDR:PORT "
+		    "(IPv6: smtp:[ADDR]:PORT): \"%s\"", k->name,
+		    conf_echo(echo, sizeof(echo), v));
 		return -1;
 	}
 	return str_copy((char *)ld->conf + k->off, v, k->size);
@@ -375,6 +397,8 @@ conf_set(struct loader *ld, const struct conf_key *k, char *v)
 		return conf_set_domains(ld, k, v);
 	case CT_NETWORKS:
 		return conf_set_networks(ld, k, v);
+	case CT_HANDOFF:
+		return conf_set_handoff(ld, k, v);
 	}
 	return -1;
 }
@@ -532,6 +556,8 @@ config_defaults(struct config *c)
 	c->greet_pause = 300;
 	(void)str_copy(c->sendmail, "/usr/sbin/sendmail", sizeof(c->sendmail));
 	c->retry_max_age = 432000;
+	(void)str_copy(c->handoff, "sendmail", sizeof(c->handoff));
+	c->handoff_processes = 2;
 }
 
 /* config_load - defaults, then FILE; returns the number of problems */

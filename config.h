@@ -7,6 +7,8 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include <netinet/in.h>
+
 #include <limits.h>
 #include <stddef.h>
 
@@ -54,6 +56,8 @@ struct config {
 	unsigned long long greet_pause;		/* milliseconds */
 	char		 sendmail[PATH_MAX];
 	unsigned long long retry_max_age;	/* seconds */
+	char		 handoff[INET6_ADDRSTRLEN + 16]; /* "sendmail", "smtp:..." */
+	unsigned long long handoff_processes;	/* -Q: hand-offs at once */
 };
 
 /*
