@@ -89,7 +89,7 @@ struct mta_conn {
 	size_t		 olen;
 	char		 in[MTA_INBUF];
 	char		 out[MTA_OUTBUF];
-	char		 line[MTA_LINE_MAX + 1];
+	char		 line[MTA_LINE_MAX + 2];	/* CR, then NUL */
 };
 
 long mta_test_timeout_ms;
@@ -251,10 +251,12 @@ mta_line(long long deadline)
 			if (c == '\n') {
 				if (len > 0 && mc.line[len - 1] == '\r')
 					len--;
+				if (len > MTA_LINE_MAX)
+					return -1;
 				mc.line[len] = '\0';
 				return (long)len;
 			}
-			if (len == MTA_LINE_MAX)
+			if (len == MTA_LINE_MAX + 1)
 				return -1;
 			mc.line[len++] = c;
 		}
