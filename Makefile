@@ -28,7 +28,7 @@ ALLCFLAGS = $(STD) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
 
-MODULES	= util policy config confcheck netio session spool runner mta mime sandbox
+MODULES	= util policy config confcheck netio session spool runner mta queue mime sandbox
 LIBOBJS	= $(MODULES:%=$(O)/%.o)
 HEADERS	= $(wildcard *.h)
 CHECK_SRCS = $(wildcard tests/check_*.c)
