@@ -378,6 +378,51 @@ def bad_handoff_values():
             s.close()
 
 
+@test
+def make_run_flow():
+    """tests/run-sample.sh (make run): a message ends in run/mailbox."""
+    import smtplib
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cwd = tempfile.mkdtemp(prefix="queue_test.run.")
+    os.chmod(cwd, 0o755)
+    port = PORTS[-1]
+    p = subprocess.Popen(["sh", os.path.join(top, "tests/run-sample.sh"),
+                          SMTPFE], cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT,
+                         env=dict(os.environ, RUN_FOR="4",
+                                  RUN_PORT=str(port)))
+    try:
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return True
+            except OSError:
+                return False
+        check(wait_for(up, 3), "make run does not listen")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as c:
+            c.sendmail("me@example.net", ["you@example.org"],
+                       b"Subject: hello\r\n\r\nFrom me, hello.\r\n")
+        box = os.path.join(cwd, "run", "mailbox")
+        check(wait_for(lambda: os.path.getsize(box) > 0, 2),
+              "nothing in run/mailbox")
+        out = p.communicate(timeout=20)[0].decode()
+        check(p.returncode == 0, "rc %s: %s" % (p.returncode, out))
+        check("1 message(s) in" in out, out)
+        with open(box, "rb") as f:
+            mbox = f.read()
+        check(mbox.startswith(b"From me@example.net "), mbox[:80])
+        check(b"\nReturn-Path: <me@example.net>\nX-Envelope-To: "
+              b"you@example.org\nReceived: from " in mbox, mbox[:300])
+        check(mbox.endswith(b"\n\n>From me, hello.\n\n"), mbox[-60:])
+        check(os.listdir(os.path.join(cwd, "run", "spool", "new")) == [],
+              "left in new/")
+    finally:
+        if p.poll() is None:
+            p.terminate()       # its trap stops smtpfe by PID
+            p.wait(20)
+        shutil.rmtree(cwd, ignore_errors=True)
+
+
 def main():
     passed = failed = 0
     for fn in TESTS:
