@@ -1,0 +1,160 @@
+#!/bin/sh
+# 22-postfix-smtp.sh - CI stage: the hand-off by SMTP (handoff =
+# smtp:127.0.0.1:10025) to the system Postfix's reinjection listener.
+#
+#   smtplib / swaks -> openbsd-inetd (private, 127.0.0.1:2661) -> smtpfe
+#   -> SPOOL/new -> smtpfe -q, then smtpfe -Q 1 (2 workers)
+#   -> SMTP 127.0.0.1:10025 (a master.cf smtpd with the overrides of
+#      smtpfe(8) DEPLOYMENT) -> local(8) -> /var/mail/rcpt1, rcpt2
+#
+# Checks: every message delivered exactly once, byte for byte, with our
+# Received: line right before it and Return-Path the envelope sender
+# (verify.py, as in 20-postfix.sh); Postfix added no Message-Id, Date or
+# From of its own (local_header_rewrite_clients is empty there); XFORWARD
+# taken: Postfix's log (maillog_file, for this stage only) names a
+# client on 127.0.0.2 as orig_client (beside the runner, 127.0.0.1); nothing
+# lost or doubled when Postfix is stopped and started again while -Q
+# runs (the messages deferred meanwhile are made due again, as their
+# back-off would after five minutes).
+#
+# Run it under the machine-wide lock: flock /tmp/smtpfe-mta.lock sh
+# tests/ci/22-postfix-smtp.sh.  It restores main.cf, master.cf and
+# Postfix's running state at the end.
+set -eu
+cd "$(dirname "$0")/../.."
+TOP=$(pwd)
+E2E_DIR=$TOP/tests/e2e
+E2E_PORT=${E2E_PORT:-2661}
+. "$E2E_DIR/lib.sh"
+. "$E2E_DIR/postfix.sh"
+
+need_root_and_tools postfix postconf inetd swaks python3 make
+make -s smtpfe
+SMTPFE_BIN=$TOP/smtpfe
+e2e_setup
+echo "handoff = smtp:127.0.0.1:10025" >> "$E2E/smtpfe.conf"
+PFLOG=/var/log/smtpfe-e2e-postfix.log
+
+cleanup() {
+	rc=$?
+	[ -z "${QPID:-}" ] || { kill "$QPID" 2>/dev/null; wait "$QPID"; } ||
+	    true
+	[ ! -f "$E2E/master.cf.orig" ] ||
+	    cp -p "$E2E/master.cf.orig" /etc/postfix/master.cf
+	postfix_restore
+	[ "$rc" = 0 ] || { echo "--- postfix log"; tail -30 "$PFLOG";
+	    echo "--- runner"; cat "$E2E/runner.err"; } >&2 2>/dev/null || true
+	rm -f "$PFLOG"
+	e2e_cleanup
+	exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+say "configuring Postfix: local delivery, a listener on 127.0.0.1:10025"
+cp -p /etc/postfix/master.cf "$E2E/master.cf.orig"
+postfix_setup
+postconf -e "maillog_file = $PFLOG"
+# smtpfe(8) DEPLOYMENT, Postfix: the listener, as documented there.
+cat >> /etc/postfix/master.cf <<'MASTER'
+127.0.0.1:10025 inet n - n - - smtpd
+  -o syslog_name=postfix/smtpfe
+  -o content_filter=
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_client_restrictions=
+  -o smtpd_helo_restrictions=
+  -o smtpd_sender_restrictions=
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_data_restrictions=
+  -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+  -o local_header_rewrite_clients=
+  -o smtpd_peername_lookup=no
+  -o smtpd_error_sleep_time=0
+  -o smtpd_soft_error_limit=1001
+  -o smtpd_hard_error_limit=1000
+  -o smtpd_client_connection_count_limit=0
+  -o smtpd_client_connection_rate_limit=0
+  -o smtpd_client_message_rate_limit=0
+MASTER
+postfix reload >/dev/null 2>&1 || postfix start
+i=0
+until python3 "$E2E_DIR/smtpcheck.py" 127.0.0.1 10025; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || die "no listener on 127.0.0.1:10025"
+	sleep 0.2
+done
+mailbox_reset
+inetd_start
+
+say "round 1: send, then smtpfe -q by SMTP"
+python3 "$E2E_DIR/send.py" "$E2E_PORT" "$E2E/sent1.json"
+[ "$(ls "$SPOOL/new" | wc -l)" -gt 0 ] || die "nothing spooled"
+run_runner
+python3 "$E2E_DIR/verify.py" --wait 60 "$E2E/sent1.json" /var/mail "<>"
+# XFORWARD taken: Postfix logs the forwarded client beside its own.
+grep -q 'postfix/smtpfe/smtpd.*client=unknown\[127.0.0.1\], orig_client=' \
+    "$PFLOG" || { tail -20 "$PFLOG" >&2; die "no XFORWARD in Postfix's log"; }
+
+say "round 2: XFORWARD names the original client (127.0.0.2)"
+mailbox_reset
+python3 - "$E2E_PORT" <<'PY'
+import smtplib, sys
+c = smtplib.SMTP(timeout=30, source_address=("127.0.0.2", 0))
+c.connect("127.0.0.1", int(sys.argv[1]))
+c.ehlo("far.example.net")
+c.sendmail("far@example.net", ["rcpt1@example.org"],
+           b"Subject: xforward\r\nX-E2E: xforward\r\n\r\nhello\r\n")
+c.quit()
+PY
+run_runner
+i=0
+until grep -q '^X-E2E: xforward' /var/mail/rcpt1; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || die "the 127.0.0.2 message did not arrive"
+	sleep 0.2
+done
+grep -q '^Return-Path: <far@example.net>$' /var/mail/rcpt1 ||
+    die "Return-Path is not MAIL FROM"
+grep -q 'smtpd.*client=unknown\[127.0.0.1\], orig_client=unknown\[127.0.0.2\]' \
+    "$PFLOG" ||
+    { tail -20 "$PFLOG" >&2; die "Postfix's log does not name 127.0.0.2"; }
+# Sent without Message-Id and Date: Postfix added none (what it does
+# for a "local" client).
+! grep -qi '^Message-Id:' /var/mail/rcpt1 || die "Postfix added a Message-Id"
+! grep -q '^Date:' /var/mail/rcpt1 || die "Postfix added a Date"
+
+say "round 3: smtpfe -Q 1 while Postfix is stopped and started again"
+mailbox_reset
+"$SMTPFE_BIN" -Q 1 -f "$E2E/smtpfe.conf" 2> "$E2E/runner.err" &
+QPID=$!
+python3 "$E2E_DIR/send.py" "$E2E_PORT" "$E2E/sent3a.json"
+postfix stop >/dev/null 2>&1
+sleep 1
+python3 "$E2E_DIR/send.py" "$E2E_PORT" "$E2E/sent3b.json"
+sleep 2
+held=$(ls "$SPOOL/new" | wc -l)
+echo "   held in new/ while Postfix was down: $held"
+[ "$held" -gt 0 ] || die "nothing was held while Postfix was down"
+postfix start >/dev/null 2>&1
+i=0
+until python3 "$E2E_DIR/smtpcheck.py" 127.0.0.1 10025; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || die "no listener on 127.0.0.1:10025 after start"
+	sleep 0.2
+done
+# Their back-off (five minutes) is over.
+find "$SPOOL/new" -type f -exec touch -m -d "@$(($(date +%s) - 1))" {} +
+python3 - "$E2E/sent3a.json" "$E2E/sent3b.json" "$E2E/sent3.json" <<'PY'
+import json, sys
+json.dump(json.load(open(sys.argv[1])) + json.load(open(sys.argv[2])),
+          open(sys.argv[3], "w"))
+PY
+python3 "$E2E_DIR/verify.py" --wait 90 "$E2E/sent3.json" /var/mail "<>"
+kill -TERM "$QPID"
+rc=0
+wait "$QPID" || rc=$?
+QPID=""
+[ "$rc" = 0 ] || die "smtpfe -Q exit $rc after SIGTERM"
+[ "$(ls "$SPOOL/new" | wc -l)" = 0 ] || die "messages left in new/"
+[ "$(ls "$SPOOL/failed" | wc -l)" = 0 ] || die "messages in failed/"
+say "22-postfix-smtp: ok"
