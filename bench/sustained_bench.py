@@ -290,10 +290,10 @@ def main():
         B.write_file(wrapper, "#!/bin/sh\nexec /usr/sbin/sendmail -C %s "
                      "\"$@\"\n" % os.path.join(top, "etc"))
         os.chmod(wrapper, 0o755)
-        log("smtpfe -Q, handoff = sendmail, 2 at once, %d messages" % ns)
+        log("smtpfe -Q, handoff = sendmail, 4 at once, %d messages" % ns)
         sm = with_alternate_config(top, lambda: run_smtpfe(
-            work, pf, top, ns, "sendmail-p2",
-            "handoff = sendmail\nsendmail = %s\nhandoff_processes = 2\n"
+            work, pf, top, ns, "sendmail-p4",
+            "handoff = sendmail\nsendmail = %s\nhandoff_processes = 4\n"
             % wrapper, "maildrop", 600))
         clear_queue(top)
     finally:
@@ -310,7 +310,7 @@ def main():
                          r["deepest"], r["p50"], r["p99"], r["nlat"], "",
                          fmt_cpu(r)))
     best = max(res, key=lambda r: r["rate"])
-    default = next((r for r in res if r["name"] == "smtp-p2"), best)
+    default = next((r for r in res if r["name"] == "smtp-p4"), best)
     lines.append("  best: %s" % best["name"])
     summary = ("e2e_vs_postfix=%.2f handoff_latency_ms_p50=%.1f "
                "handoff_latency_ms_p99=%.1f smtp_vs_sendmail=%.1f" % (
