@@ -39,8 +39,6 @@ cleanup() {
 	rc=$?
 	[ -z "${QPID:-}" ] || { kill "$QPID" 2>/dev/null; wait "$QPID"; } ||
 	    true
-	[ ! -f "$E2E/master.cf.orig" ] ||
-	    cp -p "$E2E/master.cf.orig" /etc/postfix/master.cf
 	postfix_restore
 	[ "$rc" = 0 ] || { echo "--- postfix log"; tail -30 "$PFLOG";
 	    echo "--- runner"; cat "$E2E/runner.err"; } >&2 2>/dev/null || true
@@ -51,38 +49,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say "configuring Postfix: local delivery, a listener on 127.0.0.1:10025"
-cp -p /etc/postfix/master.cf "$E2E/master.cf.orig"
 postfix_setup
 postconf -e "maillog_file = $PFLOG"
 # smtpfe(8) DEPLOYMENT, Postfix: the listener, as documented there.
-cat >> /etc/postfix/master.cf <<'MASTER'
-127.0.0.1:10025 inet n - n - - smtpd
-  -o syslog_name=postfix/smtpfe
-  -o content_filter=
-  -o mynetworks=127.0.0.0/8
-  -o smtpd_client_restrictions=
-  -o smtpd_helo_restrictions=
-  -o smtpd_sender_restrictions=
-  -o smtpd_relay_restrictions=permit_mynetworks,reject
-  -o smtpd_recipient_restrictions=permit_mynetworks,reject
-  -o smtpd_data_restrictions=
-  -o smtpd_authorized_xforward_hosts=127.0.0.0/8
-  -o local_header_rewrite_clients=
-  -o smtpd_peername_lookup=no
-  -o smtpd_error_sleep_time=0
-  -o smtpd_soft_error_limit=1001
-  -o smtpd_hard_error_limit=1000
-  -o smtpd_client_connection_count_limit=0
-  -o smtpd_client_connection_rate_limit=0
-  -o smtpd_client_message_rate_limit=0
-MASTER
-postfix reload >/dev/null 2>&1 || postfix start
-i=0
-until python3 "$E2E_DIR/smtpcheck.py" 127.0.0.1 10025; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || die "no listener on 127.0.0.1:10025"
-	sleep 0.2
-done
+postfix_listener
 mailbox_reset
 inetd_start
 
