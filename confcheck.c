@@ -16,6 +16,7 @@
 
 #include "confcheck.h"
 #include "config.h"
+#include "mta.h"
 
 struct tally {
 	const char	*path;
@@ -158,7 +159,10 @@ confcheck(const char *path)
 	check_dir(&t, &conf, "failed", pw);
 	check_space(&t, &conf);
 	check_relay(&t, &conf);
-	check_sendmail(&t, &conf, pw);
+	if (strcmp(conf.handoff, "sendmail") == 0)
+		check_sendmail(&t, &conf, pw);
+	else if (mta_probe(&conf, msg, sizeof(msg)) == -1)
+		problem(&t, msg);
 	if (t.errors == 0)
 		(void)printf("smtpfe: %s: ok\n", path);
 	return t.errors == 0 ? 0 : EX_CONFIG;

@@ -796,6 +796,33 @@ mta_send(const struct config *conf, const struct envelope *env, int fd,
 	return v;
 }
 
+/*
+ * mta_probe - for smtpfe -n: connect to the listener and wait (10 s at
+ * most) for its 220; 0, or -1 with the problem in WHY.
+ */
+int
+mta_probe(const struct config *conf, char *why, size_t size)
+{
+	struct mta_reply r;
+	long saved = mta_test_timeout_ms;
+	int ok = 0;
+
+	if (mta_test_timeout_ms == 0)
+		mta_test_timeout_ms = 10000;
+	mc.ilen = mc.ipos = mc.olen = 0;
+	if ((mc.fd = mta_connect(conf->handoff)) == -1)
+		(void)snprintf(why, size, "handoff %s: cannot connect: %s",
+		    conf->handoff, strerror(errno));
+	else if (mta_reply(MTA_CMD_TIMEOUT, 0, &r) == -1 || r.code != 220)
+		(void)snprintf(why, size, "handoff %s: no 220 greeting%s%s",
+		    conf->handoff, r.code != 0 ? ": " : "", r.text);
+	else
+		ok = 1;
+	mta_close();
+	mta_test_timeout_ms = saved;
+	return ok ? 0 : -1;
+}
+
 /* mta_idle - close the kept connection when idle past MTA_IDLE_MAX */
 void
 mta_idle(void)

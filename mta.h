@@ -26,6 +26,8 @@ int	mta_target(const char *, struct sockaddr_storage *, socklen_t *);
  */
 enum mta_verdict mta_send(const struct config *, const struct envelope *,
 	    int, char *, size_t);
+/* mta_probe - smtpfe -n: does the listener greet with 220?  0, or -1 */
+int	mta_probe(const struct config *, char *, size_t);
 /* mta_idle - close the kept connection when it has been idle too long */
 void	mta_idle(void);
 /* mta_close - QUIT and close the kept connection, if any */

@@ -159,6 +159,10 @@ class FakeMTA:
         c.close()
 
     def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)    # ends the accept()
+        except OSError:
+            pass
         self.sock.close()
 
 
@@ -421,6 +425,31 @@ def make_run_flow():
             p.terminate()       # its trap stops smtpfe by PID
             p.wait(20)
         shutil.rmtree(cwd, ignore_errors=True)
+
+
+@test
+def n_checks_the_listener():
+    """-n with handoff = smtp: the listener must greet, sendmail is moot"""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))       # a port nobody listens on
+    free = probe.getsockname()[1]
+    probe.close()
+    s = Spool("smtp:127.0.0.1:%d" % free, "sendmail = /nonexistent\n")
+    try:
+        rc, out, err = s.run("-n")
+        check(rc == 78 and "handoff smtp:127.0.0.1:%d: cannot connect" % free
+              in err, (rc, err))
+        check("sendmail" not in err.replace("handoff", ""), err)
+    finally:
+        s.close()
+    mta = FakeMTA()
+    s = Spool("smtp:127.0.0.1:%d" % mta.port, "sendmail = /nonexistent\n")
+    try:
+        rc, out, err = s.run("-n")
+        check(rc == 0 and out.endswith(": ok\n"), (rc, out, err))
+    finally:
+        s.close()
+        mta.close()
 
 
 def main():
