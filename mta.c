@@ -458,6 +458,18 @@ mta_proto(const struct envelope *env)
 	return env->tls ? "ESMTPS" : "ESMTP";
 }
 
+/* mta_xf_add - append " NAME=VALUE" to CMD when the MTA offers NAME */
+static void
+mta_xf_add(char *cmd, size_t size, unsigned bit, const char *name,
+    const char *val)
+{
+	size_t len = strlen(cmd);
+
+	if ((mc.xf & bit) && snprintf(cmd + len, size - len, " %s=%s", name,
+	    val) >= (int)(size - len))
+		cmd[len] = '\0';
+}
+
 /*
  * mta_xforward - the original client, HELO name and protocol, in two
  * commands (an xtext HELO name may need most of a line by itself); the
@@ -466,30 +478,20 @@ mta_proto(const struct envelope *env)
 static int
 mta_xforward(const struct envelope *env)
 {
-	char cmd[SMTP_LINE_MAX], part[SMTP_LINE_MAX];
+	char cmd[SMTP_LINE_MAX];
 	int n = 0;
 
-	if (!(mc.ext & EXT_XFORWARD) || (mc.xf & (XF_ADDR | XF_PROTO)) == 0)
-		goto helo;
-	cmd[0] = '\0';
+	if (!(mc.ext & EXT_XFORWARD))
+		return 0;
 	(void)snprintf(cmd, sizeof(cmd), "XFORWARD");
-	if (mc.xf & XF_ADDR) {
-		(void)snprintf(part, sizeof(part), " ADDR=%s",
-		    strcmp(env->client, "unknown") == 0 ? "[UNAVAILABLE]" :
-		    env->client);
-		(void)strncat(cmd, part, sizeof(cmd) - strlen(cmd) - 1);
-	}
-	if (mc.xf & XF_NAME)
-		(void)strncat(cmd, " NAME=[UNAVAILABLE]",
-		    sizeof(cmd) - strlen(cmd) - 1);
-	if (mc.xf & XF_PROTO) {
-		(void)snprintf(part, sizeof(part), " PROTO=%s", mta_proto(env));
-		(void)strncat(cmd, part, sizeof(cmd) - strlen(cmd) - 1);
-	}
-	if (mta_cmd(cmd) == 0)
+	mta_xf_add(cmd, sizeof(cmd), XF_ADDR, "ADDR",
+	    strcmp(env->client, "unknown") == 0 ? "[UNAVAILABLE]" :
+	    env->client);
+	mta_xf_add(cmd, sizeof(cmd), XF_NAME, "NAME", "[UNAVAILABLE]");
+	mta_xf_add(cmd, sizeof(cmd), XF_PROTO, "PROTO", mta_proto(env));
+	if (strcmp(cmd, "XFORWARD") != 0 && mta_cmd(cmd) == 0)
 		n++;
-helo:
-	if ((mc.ext & EXT_XFORWARD) && (mc.xf & XF_HELO) &&
+	if ((mc.xf & XF_HELO) &&
 	    mta_xtext(cmd, sizeof(cmd), "XFORWARD HELO=", env->helo) == 0 &&
 	    mta_cmd(cmd) == 0)
 		n++;

@@ -635,6 +635,39 @@ START_TEST(reply_line_limit)
 }
 END_TEST
 
+/* lines_reply - a 250 reply of N lines */
+static const char *
+lines_reply(int n)
+{
+	static char buf[200 * 16];
+	size_t o = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "250%cline %d\r\n",
+		    i == n - 1 ? ' ' : '-', i);
+	return buf;
+}
+
+/* A reply of 100 lines is taken; one of 101 is not. */
+START_TEST(reply_lines_limit)
+{
+	static char at[200 * 16];
+	struct script s = { .drop = S_NONE, .stall = S_NONE };
+
+	strcpy(at, lines_reply(100));
+	s.mail = at;
+	fake_start(&s);
+	msg("m1");
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(exists("new/m1"), 0);
+	teardown();
+	setup();
+	s.mail = lines_reply(101);
+	defer_at(&s);
+}
+END_TEST
+
 /* Three messages, one connection. */
 START_TEST(connection_kept)
 {
@@ -718,6 +751,32 @@ START_TEST(smtputf8)
 }
 END_TEST
 
+/* XFORWARD: only the attributes offered, xtext, an unknown client. */
+START_TEST(xforward_attributes)
+{
+	struct script s = { .ehlo = "250-fake\r\n250 XFORWARD HELO ADDR\r\n",
+	    .drop = S_NONE, .stall = S_NONE };
+	struct envelope env;
+	char detail[512];
+	int fd;
+
+	fake_start(&s);
+	envelope(&env, "<a@example.net>", "<x@example.org>");
+	strcpy(env.client, "unknown");
+	strcpy(env.helo, "we+ird=na\x01me");
+	fd = open("/dev/null", O_RDONLY);
+	ck_assert_int_eq(mta_send(&conf, &env, fd, detail, sizeof(detail)),
+	    MTA_SENT);
+	mta_close();
+	(void)close(fd);
+	ck_assert_str_eq(slurp("mta.in"), "EHLO front.example.org\r\n"
+	    "XFORWARD ADDR=[UNAVAILABLE]\r\n"
+	    "XFORWARD HELO=we+2Bird+3Dna+01me\r\n"
+	    "MAIL FROM:<a@example.net>\r\nRCPT TO:<x@example.org>\r\n"
+	    "DATA\r\n.\r\nQUIT\r\n");
+}
+END_TEST
+
 /* The target's syntax: IPv4, [IPv6], and what is refused. */
 START_TEST(target_syntax)
 {
@@ -768,6 +827,32 @@ START_TEST(loop_inotify)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	ck_assert_int_eq(exists("failed/m1"), 0);
+}
+END_TEST
+
+/* SIGTERM while a worker waits for the end-of-DATA reply: it finishes. */
+START_TEST(loop_sigterm_finishes)
+{
+	struct script s = { .drop = S_NONE, .stall = S_END };
+	pid_t pid;
+	int st, i;
+
+	fake_start(&s);
+	conf.handoff_processes = 2;
+	msg("m1");
+	if ((pid = fork()) == 0)
+		_exit(spool_loop(&conf, 3600) == 0 ? 0 : 1);
+	ck_assert_int_gt(pid, 0);
+	for (i = 0; i < 200 && strstr(slurp("mta.in"), "\r\n.\r\n") == NULL;
+	    i++)
+		usleep(10000);
+	ck_assert_ptr_nonnull(strstr(slurp("mta.in"), "\r\n.\r\n"));
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(exists("new/m1"), 0);
+	ck_assert_int_eq(exists("failed/m1"), 0);
+	ck_assert_ptr_nonnull(strstr(slurp("mta.in"), "QUIT\r\n"));
 }
 END_TEST
 
@@ -840,6 +925,7 @@ mta_suite(void)
 	tcase_add_test(ts, ehlo_refused_helo);
 	tcase_add_test(ts, sent_multiline);
 	tcase_add_test(ts, smtputf8);
+	tcase_add_test(ts, xforward_attributes);
 	tcase_add_test(ts, target_syntax);
 	suite_add_tcase(s, ts);
 
@@ -869,6 +955,7 @@ mta_suite(void)
 	tcase_add_test(td, defer_garbage_reply);
 	tcase_add_test(td, defer_mixed_codes);
 	tcase_add_test(td, reply_line_limit);
+	tcase_add_test(td, reply_lines_limit);
 	suite_add_tcase(s, td);
 
 	tcase_set_timeout(tc, 30);
@@ -877,6 +964,7 @@ mta_suite(void)
 	tcase_add_test(tc, connection_reopened);
 	tcase_add_test(tc, loop_inotify);
 	tcase_add_test(tc, loop_parallel_once);
+	tcase_add_test(tc, loop_sigterm_finishes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -373,6 +373,20 @@ def bad_handoff_values():
             check(rc == 78 and "handoff" in err, "%r: rc %d %s" % (v, rc, err))
         finally:
             s.close()
+    for v in ("0", "65"):
+        s = Spool("sendmail", "handoff_processes = %s\n" % v)
+        try:
+            rc, out, err = s.run("-p")
+            check(rc == 78 and "handoff_processes" in err, (v, rc, err))
+        finally:
+            s.close()
+    for v in ("1", "64"):
+        s = Spool("sendmail", "handoff_processes = %s\n" % v)
+        try:
+            rc, out, err = s.run("-p")
+            check(rc == 0, (v, rc, err))
+        finally:
+            s.close()
     for v in ("smtp:127.0.0.1:10025", "smtp:[::1]:10025", "sendmail"):
         s = Spool(v)
         try:
