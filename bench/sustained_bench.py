@@ -28,8 +28,9 @@ of 1 KB:
                    fewer messages, it is slow.  Postfix's postdrop only
                    accepts a private instance's configuration when the
                    system main.cf lists it in alternate_config_directories:
-                   for this run only, under flock /tmp/smtpfe-mta.lock,
-                   and main.cf is restored right after.
+                   for this run only, and main.cf is restored right after.
+The whole run holds flock /tmp/smtpfe-mta.lock: the private Postfix runs
+the system's Postfix programs, which the MTA stages swap out.
 A message counts as done when its file is in Postfix's queue (hold/, or
 maildrop/ for the sendmail path).  Measured: messages/s from the first
 connection until the last message is in Postfix's queue; CPU per message
@@ -225,20 +226,26 @@ def run_smtpfe(work, pf, top, n, name, extra, where, timeout):
 
 
 def with_alternate_config(top, fn):
-    """main.cf's alternate_config_directories for FN, under the lock"""
-    import fcntl
+    """main.cf's alternate_config_directories for FN (the lock is held)"""
     etc = os.path.join(top, "etc")
-    with open(LOCK, "a") as lk:
-        fcntl.flock(lk, fcntl.LOCK_EX)
-        saved = "/etc/postfix/main.cf"
-        backup = os.path.join(top, "main.cf.system")
-        shutil.copy2(saved, backup)
-        try:
-            B.run(["postconf", "-e", "alternate_config_directories = %s"
-                   % etc])
-            return fn()
-        finally:
-            shutil.copy2(backup, saved)
+    saved = "/etc/postfix/main.cf"
+    backup = os.path.join(top, "main.cf.system")
+    shutil.copy2(saved, backup)
+    try:
+        B.run(["postconf", "-e", "alternate_config_directories = %s" % etc])
+        return fn()
+    finally:
+        shutil.copy2(backup, saved)
+
+
+def take_lock():
+    """the machine-wide MTA lock, for the whole run: the private Postfix
+    runs the system's Postfix programs, which another stage may swap out"""
+    import fcntl
+    lk = open(LOCK, "a")
+    log("waiting for %s" % LOCK)
+    fcntl.flock(lk, fcntl.LOCK_EX)
+    return lk
 
 
 def fmt_cpu(r):
@@ -268,6 +275,10 @@ def main():
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     os.chmod(work, 0o755)
+    lock = take_lock()  # noqa: F841  (held until exit)
+    for tool in ("postfix", "postconf"):
+        if shutil.which(tool) is None:
+            B.die("%s is not installed (postfix)" % tool)
     procs = [int(x) for x in args.processes.split(",")]
     n = args.messages
     res = []
