@@ -269,16 +269,13 @@ def main():
     if os.geteuid() != 0:
         B.die("run as root: tcpserver as root, smtpfe drops to nobody, "
               "a private Postfix")
+    lock = take_lock()  # noqa: F841  (held until exit)
     for tool in ("tcpserver", "smtp-source", "postfix", "postconf"):
         if shutil.which(tool) is None:
             B.die("%s is not installed (ucspi-tcp, postfix)" % tool)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     os.chmod(work, 0o755)
-    lock = take_lock()  # noqa: F841  (held until exit)
-    for tool in ("postfix", "postconf"):
-        if shutil.which(tool) is None:
-            B.die("%s is not installed (postfix)" % tool)
     procs = [int(x) for x in args.processes.split(",")]
     n = args.messages
     res = []
