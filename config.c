@@ -557,7 +557,7 @@ config_defaults(struct config *c)
 	(void)str_copy(c->sendmail, "/usr/sbin/sendmail", sizeof(c->sendmail));
 	c->retry_max_age = 432000;
 	(void)str_copy(c->handoff, "sendmail", sizeof(c->handoff));
-	c->handoff_processes = 4;
+	c->handoff_processes = 8;
 }
 
 /* config_load - defaults, then FILE; returns the number of problems */

@@ -1259,6 +1259,9 @@ loop_worker(const struct config *conf, unsigned long long seconds)
 		wait = next - mono_now();
 		if (ifd == -1 && wait > 1000)
 			wait = 1000;
+		/* Once a minute at least, so an idle connection is closed. */
+		if (wait > 60000)
+			wait = 60000;
 		(void)sigprocmask(SIG_BLOCK, &block, &orig);
 		if (loop_wait(ifd, wait, &orig))
 			scan = loop_events(conf, ifd);

@@ -31,6 +31,10 @@ of 1 KB:
                    for this run only, and main.cf is restored right after.
 The whole run holds flock /tmp/smtpfe-mta.lock: the private Postfix runs
 the system's Postfix programs, which the MTA stages swap out.
+  drain-smtp, drain-sendmail
+                   the hand-off alone: the same messages spooled first
+                   with no runner, then "smtpfe -Q" started and timed
+                   until all are in Postfix's queue.
 A message counts as done when its file is in Postfix's queue (hold/, or
 maildrop/ for the sendmail path).  Measured: messages/s from the first
 connection until the last message is in Postfix's queue; CPU per message
@@ -44,7 +48,8 @@ line and so the spool ID.
 
 The last lines are the figures make bench's summary wants:
   e2e_vs_postfix=R handoff_latency_ms_p50=X handoff_latency_ms_p99=Y
-  smtp_vs_sendmail=Z
+  smtp_vs_sendmail=Z drain_smtp_vs_sendmail=W
+(R, X, Y and Z for the default handoff_processes, DEFAULT_P below.)
 """
 import argparse
 import os
@@ -67,6 +72,7 @@ PORT_POSTFIX = 26204
 HZ = B.HZ
 ID_RE = re.compile(rb"\(smtpfe\) with E?SMTPS? id ([0-9]+)\.([0-9]{6})\.")
 LOCK = "/tmp/smtpfe-mta.lock"
+DEFAULT_P = 8           # config.c: handoff_processes
 
 
 def log(*a):
@@ -189,20 +195,32 @@ def smtpfe_conf(work, name, extra):
     return conf, spool
 
 
-def run_smtpfe(work, pf, top, n, name, extra, where, timeout):
-    conf, spool = smtpfe_conf(work, name, extra)
-    clear_queue(top)
-    ts = B.tcpserver(name, PORT_SMTPFE, [SMTPFE, "-f", conf])
+def start_runner(conf):
     runner = subprocess.Popen([SMTPFE, "-Q", "3600", "-f", conf],
                               stderr=subprocess.DEVNULL)
     B.STARTED.append(runner)
+    return runner
+
+
+def run_smtpfe(work, pf, top, n, name, extra, where, timeout, drain=False):
+    """N messages through smtpfe and the runner; DRAIN: the runner starts
+    only once all are spooled, and the clock with it (the hand-off alone)"""
+    conf, spool = smtpfe_conf(work, name, extra)
+    clear_queue(top)
+    ts = B.tcpserver(name, PORT_SMTPFE, [SMTPFE, "-f", conf])
+    runner = None if drain else start_runner(conf)
     time.sleep(0.5)
     sampler = Sampler(os.path.join(spool, "new"))
     sampler.start()
-    c_ts, c_run, c_pf = (B.tree_ticks(ts.pid), B.tree_ticks(runner.pid),
-                         B.tree_ticks(pf.pid))
+    c_ts, c_pf = B.tree_ticks(ts.pid), B.tree_ticks(pf.pid)
+    c_run = 0 if drain else B.tree_ticks(runner.pid)
     t0, ccpu = source(n, PORT_SMTPFE)
     t_acc = time.monotonic()
+    if drain:
+        ccpu = 0.0
+        c_ts, c_pf = B.tree_ticks(ts.pid), B.tree_ticks(pf.pid)
+        t0 = time.monotonic()
+        runner = start_runner(conf)
     t1, got = wait_count(top, where, n, timeout)
     sampler.stop = True
     cpu = {"smtpfe sessions": (B.tree_ticks(ts.pid) - c_ts) / HZ,
@@ -219,7 +237,7 @@ def run_smtpfe(work, pf, top, n, name, extra, where, timeout):
     if left:
         B.die("%s: %d messages left in the spool" % (name, left))
     return {"name": name, "rate": n / (t1 - t0), "secs": t1 - t0,
-            "accept_rate": n / (t_acc - t0), "n": n,
+            "accept_rate": n / max(t_acc - t0, 1e-3), "n": n,
             "cpu_ms": {k: v * 1000 / n for k, v in cpu.items()},
             "client_ms": ccpu * 1000 / n, "deepest": sampler.deepest,
             "p50": pct(lat, 50), "p99": pct(lat, 99), "nlat": len(lat)}
@@ -261,7 +279,7 @@ def main():
     ap.add_argument("--work", default=os.environ.get(
         "BENCH_WORK", "/var/tmp/smtpfe-sustained"))
     ap.add_argument("--messages", type=int, default=2000)
-    ap.add_argument("--processes", default="1,2,4")
+    ap.add_argument("--processes", default="1,2,4,8")
     ap.add_argument("--sendmail-messages", type=int, default=300)
     ap.add_argument("--report")
     args = ap.parse_args()
@@ -298,11 +316,24 @@ def main():
         B.write_file(wrapper, "#!/bin/sh\nexec /usr/sbin/sendmail -C %s "
                      "\"$@\"\n" % os.path.join(top, "etc"))
         os.chmod(wrapper, 0o755)
-        log("smtpfe -Q, handoff = sendmail, 4 at once, %d messages" % ns)
+        log("smtpfe -Q, handoff = sendmail, %d at once, %d messages"
+            % (DEFAULT_P, ns))
         sm = with_alternate_config(top, lambda: run_smtpfe(
-            work, pf, top, ns, "sendmail-p4",
-            "handoff = sendmail\nsendmail = %s\nhandoff_processes = 4\n"
-            % wrapper, "maildrop", 600))
+            work, pf, top, ns, "sendmail-p%d" % DEFAULT_P,
+            "handoff = sendmail\nsendmail = %s\nhandoff_processes = %d\n"
+            % (wrapper, DEFAULT_P), "maildrop", 600))
+        log("drain: %d spooled, then smtpfe -Q by SMTP, %d at once"
+            % (ns, DEFAULT_P))
+        dsmtp = run_smtpfe(work, pf, top, ns, "drain-smtp",
+                           "handoff = smtp:127.0.0.1:%d\n"
+                           "handoff_processes = %d\n"
+                           % (PORT_POSTFIX, DEFAULT_P), "hold", 300, True)
+        log("drain: %d spooled, then smtpfe -Q by sendmail, %d at once"
+            % (ns, DEFAULT_P))
+        dsm = with_alternate_config(top, lambda: run_smtpfe(
+            work, pf, top, ns, "drain-sendmail",
+            "handoff = sendmail\nsendmail = %s\nhandoff_processes = %d\n"
+            % (wrapper, DEFAULT_P), "maildrop", 600, True))
         clear_queue(top)
     finally:
         B.cleanup()
@@ -317,13 +348,20 @@ def main():
                          r["name"], r["rate"], r["accept_rate"],
                          r["deepest"], r["p50"], r["p99"], r["nlat"], "",
                          fmt_cpu(r)))
+    for r in (dsmtp, dsm):
+        lines.append("  %-22s %8.1f msg/s, the hand-off alone (%d spooled "
+                     "first)\n  %22s CPU/msg %s" % (
+                         r["name"], r["rate"], r["n"], "", fmt_cpu(r)))
     best = max(res, key=lambda r: r["rate"])
-    default = next((r for r in res if r["name"] == "smtp-p4"), best)
+    default = next((r for r in res if r["name"] == "smtp-p%d" % DEFAULT_P),
+                   best)
     lines.append("  best: %s" % best["name"])
     summary = ("e2e_vs_postfix=%.2f handoff_latency_ms_p50=%.1f "
-               "handoff_latency_ms_p99=%.1f smtp_vs_sendmail=%.1f" % (
+               "handoff_latency_ms_p99=%.1f smtp_vs_sendmail=%.1f "
+               "drain_smtp_vs_sendmail=%.1f" % (
                    default["rate"] / alone["rate"], default["p50"],
-                   default["p99"], default["rate"] / sm["rate"]))
+                   default["p99"], default["rate"] / sm["rate"],
+                   dsmtp["rate"] / dsm["rate"]))
     text = "\n".join(lines)
     print(text)
     print(summary)
