@@ -621,6 +621,8 @@ mta_envelope(const struct envelope *env, char *detail, size_t size,
 	    " BODY=8BITMIME" : "", utf8 ? " SMTPUTF8" : "");
 	stage = "MAIL";
 	if (mta_cmd(cmd) == -1) {
+		/* XFORWARD may wait in the buffer: RSET would be out of step. */
+		mta_drop();
 		mta_detail(detail, size, stage, NULL, "command too long");
 		*v = MTA_FAIL;
 		return -1;
