@@ -777,6 +777,36 @@ START_TEST(xforward_attributes)
 }
 END_TEST
 
+/* ENVELOPE_RCPT_MAX recipients, pipelined past the output buffer. */
+START_TEST(rcpt_max_pipelined)
+{
+	static struct envelope env;
+	struct script s = { .drop = S_NONE, .stall = S_NONE };
+	char detail[512];
+	const char *p;
+	size_t i;
+	int fd, n = 0;
+
+	fake_start(&s);
+	envelope(&env, "<a@example.net>", "<x@example.org>");
+	for (i = 0; i < ENVELOPE_RCPT_MAX; i++)
+		snprintf(env.rcpt[i].path, sizeof(env.rcpt[i].path),
+		    "<user%04zu-with-a-longish-local-part@example.org>", i);
+	env.nrcpt = ENVELOPE_RCPT_MAX;
+	fd = open("/dev/null", O_RDONLY);
+	ck_assert_int_eq(mta_send(&conf, &env, fd, detail, sizeof(detail)),
+	    MTA_SENT);
+	mta_close();
+	(void)close(fd);
+	for (p = slurp("mta.in"); (p = strstr(p, "RCPT TO:<user")) != NULL; p++)
+		n++;
+	ck_assert_int_eq(n, ENVELOPE_RCPT_MAX);
+	ck_assert_ptr_nonnull(strstr(slurp("mta.in"),
+	    "RCPT TO:<user0999-with-a-longish-local-part@example.org>\r\n"
+	    "DATA\r\n"));
+}
+END_TEST
+
 /* The target's syntax: IPv4, [IPv6], and what is refused. */
 START_TEST(target_syntax)
 {
@@ -926,6 +956,7 @@ mta_suite(void)
 	tcase_add_test(ts, sent_multiline);
 	tcase_add_test(ts, smtputf8);
 	tcase_add_test(ts, xforward_attributes);
+	tcase_add_test(ts, rcpt_max_pipelined);
 	tcase_add_test(ts, target_syntax);
 	suite_add_tcase(s, ts);
 
