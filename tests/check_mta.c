@@ -12,6 +12,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -55,9 +56,24 @@ struct script {
 #define EHLO_NONE	"250 fake.example\r\n"
 
 static char spooldir[PATH_MAX];
+static int no_inotify;
 static struct config conf;
 static pid_t fake_pid = -1;
 static int fake_port;
+
+/*
+ * inotify_init1 - the runner's, unless a test wants it missing (as on a
+ * system without inotify): then ENOSYS, and the runner scans instead.
+ */
+int
+inotify_init1(int flags)
+{
+	if (no_inotify) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return (int)syscall(SYS_inotify_init1, flags);
+}
 
 /* setup - a fresh spool as the current directory, handoff = smtp */
 static void
@@ -886,6 +902,37 @@ START_TEST(loop_sigterm_finishes)
 }
 END_TEST
 
+/* -Q without inotify: new/ is looked at every second instead. */
+START_TEST(loop_without_inotify)
+{
+	struct script s = { .drop = S_NONE, .stall = S_NONE };
+	struct timespec t0, t1;
+	pid_t pid;
+	int st, i;
+
+	no_inotify = 1;
+	fake_start(&s);
+	if ((pid = fork()) == 0)
+		_exit(spool_loop(&conf, 3600) == 0 ? 0 : 1);
+	ck_assert_int_gt(pid, 0);
+	usleep(300000);
+	put("../tmp/m1", "<a@example.net>", "Recipient: <x@example.org>\n",
+	    NULL, "hi\n", 3);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(rename("tmp/m1", "new/m1"), 0);
+	for (i = 0; i < 300 && exists("new/m1"); i++)
+		usleep(10000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(exists("new/m1"), 0);
+	/* Within a second, and a little for a busy machine. */
+	ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000, 1500);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
 /* -Q with two workers and 40 messages: each handed off exactly once. */
 START_TEST(loop_parallel_once)
 {
@@ -994,6 +1041,7 @@ mta_suite(void)
 	tcase_add_test(tc, connection_kept);
 	tcase_add_test(tc, connection_reopened);
 	tcase_add_test(tc, loop_inotify);
+	tcase_add_test(tc, loop_without_inotify);
 	tcase_add_test(tc, loop_parallel_once);
 	tcase_add_test(tc, loop_sigterm_finishes);
 	suite_add_tcase(s, tc);
