@@ -130,7 +130,7 @@ until python3 "$E2E_DIR/smtpcheck.py" 127.0.0.1 10025 >/dev/null 2>&1; do
 	sleep 0.2
 done
 # Their back-off (five minutes) is over.
-find "$SPOOL/new" -type f -exec touch -m -d "@$(($(date +%s) - 1))" {} +
+find "$SPOOL/new" -type f -exec touch -c -m -d "@$(($(date +%s) - 1))" {} +
 python3 - "$E2E/sent3a.json" "$E2E/sent3b.json" "$E2E/sent3.json" <<'PY'
 import json, sys
 json.dump(json.load(open(sys.argv[1])) + json.load(open(sys.argv[2])),

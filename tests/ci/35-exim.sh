@@ -139,7 +139,7 @@ sleep 2
 echo "   held in new/ while Exim was down: $(ls "$SPOOL/new" | wc -l)"
 exim_start
 # Their back-off (five minutes) is over.
-find "$SPOOL/new" -type f -exec touch -m -d "@$(($(date +%s) - 1))" {} +
+find "$SPOOL/new" -type f -exec touch -c -m -d "@$(($(date +%s) - 1))" {} +
 python3 - "$E2E/sent3a.json" "$E2E/sent3b.json" "$E2E/sent3.json" <<'PY'
 import json, sys
 json.dump(json.load(open(sys.argv[1])) + json.load(open(sys.argv[2])),
