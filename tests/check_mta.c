@@ -219,26 +219,12 @@ fake_session(const struct script *s, int fd, FILE *log, int *msgs)
 	return 0;
 }
 
-/* fake_start - the fake SMTP server on an ephemeral loopback port */
+/* fake_serve - fork the fake on the listening socket LFD */
 static void
-fake_start(const struct script *s)
+fake_serve(const struct script *s, int lfd)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int lfd, one = 1, msgs = 0;
+	int msgs = 0;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(lfd, 0);
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(lfd, 16), 0);
-	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-	fake_port = ntohs(sin.sin_port);
-	snprintf(conf.handoff, sizeof(conf.handoff), "smtp:127.0.0.1:%d",
-	    fake_port);
 	if ((fake_pid = fork()) == 0) {
 		FILE *log = fopen("mta.in", "a"), *conns;
 		int c;
@@ -254,6 +240,54 @@ fake_start(const struct script *s)
 	}
 	ck_assert_int_gt(fake_pid, 0);
 	(void)close(lfd);
+}
+
+/* fake_start - the fake SMTP server on an ephemeral loopback port */
+static void
+fake_start(const struct script *s)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int lfd, one = 1;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	fake_port = ntohs(sin.sin_port);
+	snprintf(conf.handoff, sizeof(conf.handoff), "smtp:127.0.0.1:%d",
+	    fake_port);
+	fake_serve(s, lfd);
+}
+
+/* fake_start6 - the same on [::1]; 0, or -1 when there is no IPv6 */
+static int
+fake_start6(const struct script *s)
+{
+	struct sockaddr_in6 sin6;
+	socklen_t len = sizeof(sin6);
+	int lfd;
+
+	if ((lfd = socket(AF_INET6, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	if (bind(lfd, (struct sockaddr *)&sin6, sizeof(sin6)) == -1) {
+		(void)close(lfd);
+		return -1;
+	}
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin6, &len), 0);
+	snprintf(conf.handoff, sizeof(conf.handoff), "smtp:[::1]:%d",
+	    ntohs(sin6.sin6_port));
+	fake_serve(s, lfd);
+	return 0;
 }
 
 /* slurp - a whole file, NUL-terminated ("" when missing) */
@@ -823,6 +857,23 @@ START_TEST(rcpt_max_pipelined)
 }
 END_TEST
 
+/* handoff = smtp:[::1]:PORT (probed: skipped where ::1 cannot be bound). */
+START_TEST(sent_over_ipv6)
+{
+	struct script s = { .drop = S_NONE, .stall = S_NONE };
+
+	if (fake_start6(&s) == -1) {
+		fprintf(stderr, "check_mta: sent_over_ipv6 skipped: cannot bind "
+		    "[::1] here\n");
+		return;
+	}
+	msg("m1");
+	ck_assert_int_eq(run(), 0);
+	ck_assert_int_eq(exists("new/m1"), 0);
+	ck_assert_ptr_nonnull(strstr(slurp("mta.in"), "RCPT TO:<y@"));
+}
+END_TEST
+
 /* The target's syntax: IPv4, [IPv6], and what is refused. */
 START_TEST(target_syntax)
 {
@@ -1005,6 +1056,7 @@ mta_suite(void)
 	tcase_add_test(ts, xforward_attributes);
 	tcase_add_test(ts, rcpt_max_pipelined);
 	tcase_add_test(ts, target_syntax);
+	tcase_add_test(ts, sent_over_ipv6);
 	suite_add_tcase(s, ts);
 
 	tcase_set_timeout(tf, 20);
