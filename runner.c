@@ -1084,8 +1084,12 @@ runner_clean_tmp(time_t now)
 		    st.st_mtime >= now - TMP_STALE)
 			continue;
 		str_printable(id, sizeof(id), de->d_name, strlen(de->d_name));
-		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
-			syslog(LOG_ERR, "tmp/%s: cannot remove stale file: %m", id);
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1) {
+			/* Another worker of -Q may have been first. */
+			if (errno != ENOENT)
+				syslog(LOG_ERR, "tmp/%s: cannot remove stale "
+				    "file: %m", id);
+		}
 		else
 			syslog(LOG_NOTICE, "tmp/%s: stale (over 36 hours), "
 			    "removed", id);
