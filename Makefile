@@ -29,7 +29,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
 
 MODULES	= util policy config confcheck netio session spool runner mime sandbox \
-	  dnsbl tls utf8
+	  dnsbl tls utf8 mta queue
 LIBOBJS	= $(MODULES:%=$(O)/%.o)
 HEADERS	= $(wildcard *.h)
 CHECK_SRCS = $(wildcard tests/check_*.c)

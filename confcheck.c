@@ -19,6 +19,7 @@
 #include "confcheck.h"
 #include "config.h"
 #include "dnsbl.h"
+#include "mta.h"
 #include "tls.h"
 
 struct tally {
@@ -276,11 +277,14 @@ confcheck(const char *path)
 	check_dir(&t, &conf, "failed", pw);
 	check_space(&t, &conf);
 	check_relay(&t, &conf);
-	check_sendmail(&t, &conf, pw);
+	if (strcmp(conf.handoff, "sendmail") == 0) {
+		check_sendmail(&t, &conf, pw);
+		check_smtputf8(&t, &conf);
+	} else if (mta_probe(&conf, msg, sizeof(msg)) == -1)
+		problem(&t, msg);
 	check_dnsbl(&t, &conf);
 	t.errors += tls_confcheck(&conf, pw != NULL ? (long long)pw->uid : -1,
 	    pw != NULL ? (long long)pw->gid : -1, report_tls, &t);
-	check_smtputf8(&t, &conf);
 	if (t.errors == 0)
 		(void)printf("smtpfe: %s: ok\n", path);
 	return t.errors == 0 ? 0 : EX_CONFIG;

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "dnsbl.h"
+#include "mta.h"
 #include "policy.h"
 #include "smtpfe.h"
 #include "utf8.h"
@@ -51,7 +52,8 @@ enum conf_type {
 	CT_DOMAINS,		/* local_domains */
 	CT_NETWORKS,		/* relay_networks */
 	CT_ZONES,		/* dnsbl */
-	CT_RESOLVER		/* dns_resolver */
+	CT_RESOLVER,		/* dns_resolver */
+	CT_HANDOFF		/* sendmail | smtp:ADDR:PORT */
 };
 
 struct conf_key {
@@ -102,6 +104,8 @@ static const struct conf_key conf_keys[] = {
 	CK_STR(tls_key, CT_PATH),
 	CK_STR(tls_wrapper, CT_PATH),
 	CK_INT("smtputf8", CT_BOOL, smtputf8),
+	CK_STR(handoff, CT_HANDOFF),
+	CK_NUM(handoff_processes, 1, 64),
 };
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -218,6 +222,24 @@ conf_set_user(struct loader *ld, const struct conf_key *k, const char *v)
 	if (v[i] != '\0' || i == 0 || i > CONF_USER_MAX || v[0] == '-') {
 		conf_problem(ld, "%s: not a user name: \"%s\"",
 		    k->name, conf_echo(echo, sizeof(echo), v));
+		return -1;
+	}
+	return str_copy((char *)ld->conf + k->off, v, k->size);
+}
+
+/* conf_set_handoff - "sendmail" or "smtp:ADDR:PORT" (mta.c parses it) */
+static int
+conf_set_handoff(struct loader *ld, const struct conf_key *k, const char *v)
+{
+	struct sockaddr_storage ss;
+	char echo[CONF_ECHO_MAX];
+	socklen_t len;
+
+	if (strcmp(v, "sendmail") != 0 && (strlen(v) >= k->size ||
+	    mta_target(v, &ss, &len) == -1)) {
+		conf_problem(ld, "%s: neither sendmail nor smtp:ADDR:PORT "
+		    "(IPv6: smtp:[ADDR]:PORT): \"%s\"", k->name,
+		    conf_echo(echo, sizeof(echo), v));
 		return -1;
 	}
 	return str_copy((char *)ld->conf + k->off, v, k->size);
@@ -444,6 +466,8 @@ conf_set(struct loader *ld, const struct conf_key *k, char *v)
 		return conf_set_zones(ld, k, v);
 	case CT_RESOLVER:
 		return conf_set_resolver(ld, k, v);
+	case CT_HANDOFF:
+		return conf_set_handoff(ld, k, v);
 	}
 	return -1;
 }
@@ -604,6 +628,8 @@ config_defaults(struct config *c)
 	(void)str_copy(c->tls_wrapper, "/usr/bin/stunnel4",
 	    sizeof(c->tls_wrapper));
 	c->smtputf8 = 1;
+	(void)str_copy(c->handoff, "sendmail", sizeof(c->handoff));
+	c->handoff_processes = 8;
 }
 
 /* config_load - defaults, then FILE; returns the number of problems */

@@ -7,6 +7,8 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include <netinet/in.h>
+
 #include <limits.h>
 #include <stddef.h>
 
@@ -61,6 +63,8 @@ struct config {
 	char		 tls_key[PATH_MAX];	/* "" = unset */
 	char		 tls_wrapper[PATH_MAX];
 	int		 smtputf8;		/* 1 = advertise SMTPUTF8 */
+	char		 handoff[INET6_ADDRSTRLEN + 16]; /* "sendmail", "smtp:..." */
+	unsigned long long handoff_processes;	/* -Q: hand-offs at once */
 };
 
 /*

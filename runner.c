@@ -40,6 +40,10 @@
  * message not yet tried, the time a deferred one became due again.
  */
 #include <sys/file.h>
+#include <sys/inotify.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -61,6 +65,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mta.h"
 #include "policy.h"
 #include "smtpfe.h"
 #include "spool.h"
@@ -924,20 +929,27 @@ runner_claim(const char *path, const char *id, int *fdp, struct stat *st,
 	return O_DONE;
 }
 
+/* handoff_detail - "sendmail exit 67: its stderr" for the log line */
+static void
+handoff_detail(const struct handoff *h, char *detail, size_t size)
+{
+	char err[2 * STDERR_KEEP + 1];
+
+	log_stderr(err, sizeof(err), h->err, h->errlen);
+	snprintf(detail, size, "sendmail %s%s%s", h->what,
+	    err[0] != '\0' ? ": " : "", err);
+}
+
 /* runner_settle - act on the verdict; the file is still locked */
 static enum outcome
 runner_settle(const struct config *conf, int fd, const char *name,
-    const char *id, enum verdict v, const struct handoff *h,
+    const char *id, enum verdict v, const char *detail,
     unsigned long long size)
 {
 	const struct envelope *env = &runner_env;
-	char detail[2 * STDERR_KEEP + 128], err[2 * STDERR_KEEP + 1];
 	time_t now = time(NULL);
 	char path[PATH_MAX];
 
-	log_stderr(err, sizeof(err), h->err, h->errlen);
-	snprintf(detail, sizeof(detail), "sendmail %s%s%s", h->what,
-	    err[0] != '\0' ? ": " : "", err);
 	if (v == V_SENT) {
 		runner_log(LOG_INFO, id, env, size, now, "sent", detail);
 		if (snprintf(path, sizeof(path), "new/%s", name) >=
@@ -956,12 +968,29 @@ runner_settle(const struct config *conf, int fd, const char *name,
 	return runner_defer(fd, name, id, conf, env, now) ? O_STAYS : O_DONE;
 }
 
+/* runner_smtp - handoff = smtp:...: the SMTP table's verdict */
+static enum verdict
+runner_smtp(const struct config *conf, int fd, char *detail, size_t size)
+{
+	switch (mta_send(conf, &runner_env, fd, detail, size)) {
+	case MTA_SENT:
+		return V_SENT;
+	case MTA_FAIL:
+		return V_FAIL;
+	case MTA_DEFER:
+		break;
+	}
+	return V_DEFER;
+}
+
 /* runner_one - claim, validate and hand off one message */
 static enum outcome
 runner_one(const struct config *conf, const char *name, time_t now)
 {
 	char path[PATH_MAX], id[SPOOL_ID_MAX + 8], why[256], sender[SMTP_PATH_MAX];
+	char detail[2 * STDERR_KEEP + 128];
 	struct handoff h;
+	enum verdict v;
 	struct stat st;
 	enum outcome o;
 	ssize_t n;
@@ -993,8 +1022,13 @@ runner_one(const struct config *conf, const char *name, time_t now)
 		(void)close(fd);
 		return O_STAYS;
 	}
-	handoff_run(conf, fd, &h);
-	o = runner_settle(conf, fd, name, id, handoff_verdict(&h), &h,
+	if (strcmp(conf->handoff, "sendmail") == 0) {
+		handoff_run(conf, fd, &h);
+		v = handoff_verdict(&h);
+		handoff_detail(&h, detail, sizeof(detail));
+	} else
+		v = runner_smtp(conf, fd, detail, sizeof(detail));
+	o = runner_settle(conf, fd, name, id, v, detail,
 	    (unsigned long long)(st.st_size - off));
 	(void)close(fd);
 	return o;
@@ -1091,8 +1125,12 @@ runner_clean_tmp(time_t now)
 		    st.st_mtime >= now - TMP_STALE)
 			continue;
 		str_printable(id, sizeof(id), de->d_name, strlen(de->d_name));
-		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
-			syslog(LOG_ERR, "tmp/%s: cannot remove stale file: %m", id);
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1) {
+			/* Another worker of -Q may have been first. */
+			if (errno != ENOENT)
+				syslog(LOG_ERR, "tmp/%s: cannot remove stale "
+				    "file: %m", id);
+		}
 		else
 			syslog(LOG_NOTICE, "tmp/%s: stale (over 36 hours), "
 			    "removed", id);
@@ -1142,41 +1180,232 @@ spool_run(const struct config *conf)
 	}
 	free(v);
 	if (!runner_looping) {
+		mta_close();
 		(void)sigaction(SIGTERM, &old_term, NULL);
 		(void)sigaction(SIGINT, &old_int, NULL);
 	}
 	return stays > 0 ? EX_TEMPFAIL : 0;
 }
 
+/* loop_wait - sleep until MS pass, FD is readable or SIGTERM; 1 = FD */
+static int
+loop_wait(int fd, long long ms, const sigset_t *orig)
+{
+	struct timespec ts;
+	fd_set rfds;
+
+	if (ms < 0)
+		ms = 0;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	FD_ZERO(&rfds);
+	if (fd != -1)
+		FD_SET(fd, &rfds);
+	if (runner_stop)
+		return 0;
+	return pselect(fd + 1, fd != -1 ? &rfds : NULL, NULL, NULL, &ts,
+	    orig) > 0 && fd != -1 && FD_ISSET(fd, &rfds);
+}
+
 /*
- * spool_loop - spool_run every SECONDS until SIGTERM; returns 0.  The
- * signal is blocked except inside pselect, so one that arrives between
- * the check and the sleep still ends the sleep at once.
+ * loop_events - hand off the messages inotify named; 1 when a full scan
+ * is needed (the kernel's queue overflowed), else 0.  SIGTERM stops it
+ * between messages.
+ */
+static int
+loop_events(const struct config *conf, int ifd)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	size_t off;
+	int rescan = 0;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (ev->mask & IN_Q_OVERFLOW)
+				rescan = 1;
+			if (runner_stop || ev->len == 0 || ev->name[0] == '.' ||
+			    memchr(ev->name, '\0', ev->len) == NULL)
+				continue;
+			(void)runner_one(conf, ev->name, time(NULL));
+		}
+	}
+	return rescan;
+}
+
+/* loop_watch - an inotify descriptor for new/, or -1 (scan instead) */
+static int
+loop_watch(void)
+{
+	int fd;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		syslog(LOG_NOTICE, "runner: inotify: %m; new/ is scanned "
+		    "every second instead");
+		return -1;
+	}
+	if (inotify_add_watch(fd, "new", IN_MOVED_TO | IN_ONLYDIR) == -1) {
+		syslog(LOG_NOTICE, "runner: inotify on new/: %m; new/ is "
+		    "scanned every second instead");
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* loop_changed - without inotify: 1 when new/ changed since last time */
+static int
+loop_changed(struct timespec *last)
+{
+	struct stat st;
+	int changed;
+
+	if (stat("new", &st) == -1)
+		return 1;
+	changed = st.st_mtim.tv_sec != last->tv_sec ||
+	    st.st_mtim.tv_nsec != last->tv_nsec;
+	*last = st.st_mtim;
+	return changed;
+}
+
+/*
+ * loop_worker - the -Q loop of one process: a full pass every SECONDS,
+ * and in between each message as soon as it is renamed into new/
+ * (inotify), or, without inotify, a pass whenever new/ changed (looked
+ * at every second).  The signals are blocked except inside pselect, so
+ * one that arrives between the check and the sleep still ends the sleep.
+ */
+static void
+loop_worker(const struct config *conf, unsigned long long seconds)
+{
+	long long period = (long long)(seconds > 86400 * 365 ? 86400 * 365 :
+	    seconds) * 1000, next = 0;
+	struct timespec last = { 0, 0 };
+	sigset_t block, orig;
+	int ifd, scan = 1;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	ifd = loop_watch();
+	(void)loop_changed(&last);
+	while (!runner_stop) {
+		long long now = mono_now(), wait;
+
+		if (scan || now >= next) {
+			(void)spool_run(conf);
+			next = mono_now() + period;
+			scan = 0;
+		}
+		mta_idle();
+		wait = next - mono_now();
+		if (ifd == -1 && wait > 1000)
+			wait = 1000;
+		/* Once a minute at least, so an idle connection is closed. */
+		if (wait > 60000)
+			wait = 60000;
+		(void)sigprocmask(SIG_BLOCK, &block, &orig);
+		if (loop_wait(ifd, wait, &orig))
+			scan = loop_events(conf, ifd);
+		else if (ifd == -1)
+			scan = loop_changed(&last);
+		(void)sigprocmask(SIG_SETMASK, &orig, NULL);
+	}
+	mta_close();
+	if (ifd != -1)
+		(void)close(ifd);
+}
+
+/* loop_spawn - start a worker with the signal mask ORIG; its pid, or -1 */
+static pid_t
+loop_spawn(const struct config *conf, unsigned long long seconds,
+    const sigset_t *orig)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		syslog(LOG_ERR, "runner: fork: %m");
+		return -1;
+	}
+	if (pid == 0) {
+#ifdef __linux__
+		/* A parent killed with -9 takes its workers along. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+#endif
+		(void)sigprocmask(SIG_SETMASK, orig, NULL);
+		loop_worker(conf, seconds);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * loop_parent - handoff_processes workers, each a loop_worker with a
+ * connection of its own; the flock on each file keeps them apart.  A
+ * worker that dies is started again a second later; SIGTERM is passed
+ * on, and each worker finishes its hand-off before it exits.
+ */
+static void
+loop_parent(const struct config *conf, unsigned long long seconds)
+{
+	pid_t pids[64];
+	size_t i, n = conf->handoff_processes;
+	sigset_t block, orig;
+	int st;
+
+	if (n > sizeof(pids) / sizeof(pids[0]))
+		n = sizeof(pids) / sizeof(pids[0]);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	(void)sigprocmask(SIG_BLOCK, &block, &orig);
+	for (i = 0; i < n; i++)
+		pids[i] = loop_spawn(conf, seconds, &orig);
+	while (!runner_stop) {
+		(void)loop_wait(-1, 1000, &orig);
+		for (i = 0; i < n && !runner_stop; i++) {
+			if (pids[i] != -1 &&
+			    waitpid(pids[i], &st, WNOHANG) != pids[i])
+				continue;
+			if (pids[i] != -1)
+				syslog(LOG_ERR, "runner: worker %ld died, "
+				    "started again", (long)pids[i]);
+			pids[i] = loop_spawn(conf, seconds, &orig);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (pids[i] != -1)
+			(void)kill(pids[i], SIGTERM);
+	for (i = 0; i < n; i++)
+		while (pids[i] != -1 && waitpid(pids[i], &st, 0) == -1 &&
+		    errno == EINTR)
+			continue;
+	(void)sigprocmask(SIG_SETMASK, &orig, NULL);
+}
+
+/*
+ * spool_loop - hand off until SIGTERM (smtpfe -Q SECONDS); returns 0.
+ * With handoff_processes above 1, in that many worker processes.
  */
 int
 spool_loop(const struct config *conf, unsigned long long seconds)
 {
 	struct sigaction old_term, old_int;
-	sigset_t block, orig;
 
 	runner_stop = 0;
 	runner_looping = 1;
 	runner_catch(&old_term, &old_int);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	syslog(LOG_INFO, "runner: started, every %llu s", seconds);
-	while (!runner_stop) {
-		struct timespec ts;
-
-		(void)spool_run(conf);
-		ts.tv_sec = seconds > 86400 * 365 ? 86400 * 365 : (time_t)seconds;
-		ts.tv_nsec = 0;
-		(void)sigprocmask(SIG_BLOCK, &block, &orig);
-		if (!runner_stop)
-			(void)pselect(0, NULL, NULL, NULL, &ts, &orig);
-		(void)sigprocmask(SIG_SETMASK, &orig, NULL);
-	}
+	syslog(LOG_INFO, "runner: started, every %llu s, %llu at once, "
+	    "handoff %s", seconds, conf->handoff_processes, conf->handoff);
+	if (conf->handoff_processes > 1)
+		loop_parent(conf, seconds);
+	else
+		loop_worker(conf, seconds);
 	syslog(LOG_INFO, "runner: SIGTERM, stopped");
 	(void)sigaction(SIGTERM, &old_term, NULL);
 	(void)sigaction(SIGINT, &old_int, NULL);

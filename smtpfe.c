@@ -32,6 +32,7 @@
 #include "confcheck.h"
 #include "dnsbl.h"
 #include "policy.h"
+#include "queue.h"
 #include "sandbox.h"
 #include "session.h"
 #include "spool.h"
@@ -54,6 +55,8 @@ usage(void)
 	    "       smtpfe -n [-f conf]\n"
 	    "       smtpfe -b ip [-f conf]\n"
 	    "       smtpfe -l addr:port [-f conf]\n"
+	    "       smtpfe -p [-f conf]\n"
+	    "       smtpfe -r id... [-f conf]\n"
 	    "       smtpfe -V\n");
 	exit(EX_USAGE);
 }
@@ -334,6 +337,25 @@ runner(const char *path, int loop, unsigned long long seconds)
 	return loop ? spool_loop(&conf, seconds) : spool_run(&conf);
 }
 
+/* queue - -p and -r: the spool listed, or messages requeued */
+static int
+queue(const char *path, int mode, const char *first, char **rest, int nrest)
+{
+	static struct config conf;
+	char err[256];
+
+	if (load(&conf, path, report_stderr) != 0)
+		return EX_CONFIG;
+	err[0] = '\0';
+	if (priv_drop(&conf, 0, err, sizeof(err)) == -1) {
+		(void)fprintf(stderr, "smtpfe: %s\n", err);
+		return EX_OSERR;
+	}
+	if (mode == 'p')
+		return queue_list(&conf);
+	return queue_requeue(&conf, first, rest, nrest);
+}
+
 /* on_term - SIGTERM: only a flag; the loops look at it */
 static void
 on_term(int sig)
@@ -458,7 +480,7 @@ main(int argc, char *argv[])
 		return tls_handback();
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)umask(077);
-	while ((ch = getopt(argc, argv, "b:f:l:nqQ:V")) != -1) {
+	while ((ch = getopt(argc, argv, "b:f:l:npqQ:r:V")) != -1) {
 		switch (ch) {
 		case 'f':
 			path = optarg;
@@ -466,9 +488,11 @@ main(int argc, char *argv[])
 		case 'b':
 		case 'l':
 		case 'Q':
+		case 'r':
 			arg = optarg;
 			/* FALLTHROUGH */
 		case 'n':
+		case 'p':
 		case 'q':
 		case 'V':
 			if (mode != 0)
@@ -479,7 +503,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc && mode != 'r')
 		usage();
 	switch (mode) {
 	case 0:
@@ -490,6 +514,10 @@ main(int argc, char *argv[])
 		return listener(path, arg);
 	case 'n':
 		return confcheck(path);
+	case 'p':
+		return queue(path, 'p', NULL, NULL, 0);
+	case 'r':
+		return queue(path, 'r', arg, argv + optind, argc - optind);
 	case 'q':
 		return runner(path, 0, 0);
 	case 'Q':

@@ -76,6 +76,7 @@ setup(void)
 	config_defaults(&conf);
 	ck_assert_int_lt(strlen(fake), sizeof(conf.sendmail));
 	strcpy(conf.sendmail, fake);
+	conf.handoff_processes = 1;
 	/* The runner's log lines on stderr: CHECK_RUNNER_LOG=1. */
 	openlog("check_runner", getenv("CHECK_RUNNER_LOG") ? LOG_PERROR : 0,
 	    LOG_MAIL);

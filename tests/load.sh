@@ -11,6 +11,8 @@
 #
 # Defaults are the full attack (50 x 20 x 1 MB = 1000 MB); CI runs a
 # smaller one: N_CLIENTS=10 N_MSGS=5 SIZE=262144 sh tests/load.sh
+# HANDOFF=smtp hands off by SMTP to a Postfix listener on 127.0.0.1:10025
+# (smtpfe(8) DEPLOYMENT) instead of Postfix's sendmail.
 # Root only: it configures the system Postfix (tests/e2e/postfix.sh) and
 # restores it at the end.
 set -eu
@@ -25,6 +27,7 @@ N_MSGS=${N_MSGS:-20}
 SIZE=${SIZE:-1048576}
 DEADLINE=${DEADLINE:-1800}	# seconds for the whole delivery
 RUNNERS=${RUNNERS:-2}
+HANDOFF=${HANDOFF:-sendmail}	# or smtp: Postfix's 127.0.0.1:10025 listener
 
 need_root_and_tools postfix postconf inetd python3 make useradd du
 make -s smtpfe
@@ -48,6 +51,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 postfix_setup
+if [ "$HANDOFF" = smtp ]; then
+	postfix_listener
+	echo "handoff = smtp:127.0.0.1:10025" >> "$E2E/smtpfe.conf"
+fi
 mailbox_reset
 inetd_start
 
