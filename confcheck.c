@@ -75,6 +75,29 @@ check_dir(struct tally *t, const struct config *conf, const char *name,
 	problem(t, msg);
 }
 
+/*
+ * check_spool_top - the spool directory itself: whoever may write to it
+ * can rename new/ away and put a directory of forged messages in its
+ * place, for the runner to hand off.  Group or others writing: a problem.
+ */
+static void
+check_spool_top(struct tally *t, const struct config *conf)
+{
+	char msg[PATH_MAX + 128];
+	struct stat st;
+
+	/* A missing spool is reported for each of tmp/, new/, failed/. */
+	if (stat(conf->spool, &st) == -1)
+		return;
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		(void)snprintf(msg, sizeof(msg), "%s: writable by group or "
+		    "others (mode %04o); want 0755, owned by root",
+		    conf->spool, (unsigned)(st.st_mode & 07777));
+	else
+		return;
+	problem(t, msg);
+}
+
 /* check_space - free space on the spool against min_free_space */
 static void
 check_space(struct tally *t, const struct config *conf)
@@ -272,6 +295,7 @@ confcheck(const char *path)
 		    conf.user);
 		problem(&t, msg);
 	}
+	check_spool_top(&t, &conf);
 	check_dir(&t, &conf, "tmp", pw);
 	check_dir(&t, &conf, "new", pw);
 	check_dir(&t, &conf, "failed", pw);

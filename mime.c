@@ -62,7 +62,7 @@ static const char mime_r_partial[] =
 static const char mime_r_external[] =
     "554 5.6.0 message/external-body is refused";
 static const char mime_r_received[] =
-    "554 5.4.6 Too many Received headers (mail loop?)";
+    "554 5.4.6 Too many Received headers (max_received): mail loop?";
 static const char mime_r_depth[] =
     "554 5.6.0 MIME nesting too deep (limit "
     MIME_STR(MIME_DEPTH_MAX) " levels)";

@@ -852,37 +852,7 @@ mta_close(void)
 int
 mta_target(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[INET6_ADDRSTRLEN + 2];
-	unsigned long long port;
-	const char *colon;
-	size_t hlen;
-
 	if (strncmp(spec, "smtp:", 5) != 0)
 		return -1;
-	spec += 5;
-	if ((colon = strrchr(spec, ':')) == NULL ||
-	    (hlen = (size_t)(colon - spec)) < 2 || hlen >= sizeof(host) ||
-	    colon[1] == '\0' || parse_number(colon + 1, 65535, &port) == -1 ||
-	    port == 0)
-		return -1;
-	memcpy(host, spec, hlen);
-	host[hlen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[hlen - 1] == ']') {
-		host[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
-			return -1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((unsigned short)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return -1;
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((unsigned short)port);
-	*len = sizeof(*sin);
-	return 0;
+	return hostport_parse(spec + 5, ss, len);
 }

@@ -82,37 +82,6 @@ is_utf8_octet(unsigned char c)
 	return c >= 0x80;
 }
 
-/* is_ctl - a control octet: C0 or DEL */
-static int
-is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/* has_8bit - 1 when any octet of S is outside ASCII */
-static int
-has_8bit(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* has_ctl - 1 when S holds a control octet (NUL included) */
-static int
-has_ctl(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (is_ctl((unsigned char)s[i]))
-			return 1;
-	return 0;
-}
-
 /* ulabel_ok - a label with UTF-8: its A-label fits 63 octets */
 static int
 ulabel_ok(const char *s, size_t len)
@@ -470,11 +439,11 @@ addr_parse(const char *s, size_t len, enum role role, int utf8,
 	if (len > SMTP_LINE_MAX)
 		return BY_ROLE(role, "501 5.1.7 Path longer than 512 octets",
 		    "501 5.1.3 Path longer than 512 octets");
-	if (has_8bit(s, len) && !utf8)
+	if (str_has_8bit(s, len) && !utf8)
 		return "553 5.6.7 Non-ASCII address refused (no SMTPUTF8)";
-	if (has_8bit(s, len) && (err = addr_utf8(s, len, role)) != NULL)
+	if (str_has_8bit(s, len) && (err = addr_utf8(s, len, role)) != NULL)
 		return err;
-	if (has_ctl(s, len))
+	if (str_has_ctl(s, len))
 		return BY_ROLE(role,
 		    "553 5.1.7 Control characters in address are refused",
 		    "553 5.1.3 Control characters in address are refused");
@@ -578,11 +547,11 @@ mail_size(const struct config *conf, const char *v, size_t vlen,
 		vlen--;
 	}
 	if (vlen >= sizeof(buf))
-		return "552 5.3.4 Message size exceeds fixed maximum message size";
+		return "552 5.3.4 Message size exceeds max_message_size";
 	memcpy(buf, v, vlen);
 	buf[vlen] = '\0';
 	if (parse_number(buf, conf->max_message_size, &m->size) != 0)
-		return "552 5.3.4 Message size exceeds fixed maximum message size";
+		return "552 5.3.4 Message size exceeds max_message_size";
 	m->size_given = 1;
 	return NULL;
 }
@@ -843,7 +812,7 @@ domain_is_local(const struct config *conf, const char *domain)
 	dlen = strlen(domain);
 	if (dlen == 0 || domain[0] == '[')
 		return 0;
-	if (has_8bit(domain, dlen)) {
+	if (str_has_8bit(domain, dlen)) {
 		if ((n = idn_domain_ascii(domain, dlen, ace, sizeof(ace))) < 0)
 			return 0;
 		domain = ace;
@@ -1087,7 +1056,7 @@ rcptmap_has(const struct rcptmap *map, const struct addr *a)
 	for (i = 0; i < llen; i++)
 		key[i] = (char)ascii_lower((unsigned char)a->local[i]);
 	key[llen] = '@';
-	if (has_8bit(a->domain, dlen)) {
+	if (str_has_8bit(a->domain, dlen)) {
 		/* The file lists domains in A-label form (SPEC). */
 		n = idn_domain_ascii(a->domain, dlen, key + llen + 1,
 		    sizeof(key) - llen - 1);

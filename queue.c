@@ -30,10 +30,6 @@
 #include "smtpfe.h"
 #include "spool.h"
 
-/* runner.c: how far ahead an mtime may be and the message still due,
- * and past which it was not set by the runner (then due as well). */
-#define QUEUE_SLACK		60
-#define QUEUE_RETRY_MAX		3600
 /* Our choice: octets of a message's head read to find its envelope. */
 #define QUEUE_HEAD		(1024 * 1024)
 
@@ -87,8 +83,8 @@ queue_state(const char *dir, const struct stat *st, time_t now,
 		qc->failed++;
 		return "failed";
 	}
-	if (st->st_mtime > now + QUEUE_SLACK &&
-	    st->st_mtime <= now + QUEUE_RETRY_MAX + QUEUE_SLACK) {
+	if (st->st_mtime > now + SPOOL_CLOCK_SLACK &&
+	    st->st_mtime <= now + SPOOL_RETRY_MAX + SPOOL_CLOCK_SLACK) {
 		qc->deferred++;
 		(void)snprintf(buf, size, "deferred until %s",
 		    queue_iso(st->st_mtime, iso, sizeof(iso)));
@@ -148,6 +144,7 @@ queue_dir(const char *dir, time_t now, struct queue_count *qc)
 	struct dirent *de;
 	char **names = NULL, **nv;
 	size_t n = 0, cap = 0, i;
+	int nomem = 0;
 	DIR *d;
 
 	if ((d = opendir(dir)) == NULL) {
@@ -155,18 +152,31 @@ queue_dir(const char *dir, time_t now, struct queue_count *qc)
 		    strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while (!nomem && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(names, cap * sizeof(*nv))) == NULL)
-				break;
+			if ((nv = realloc(names, cap * sizeof(*nv))) == NULL) {
+				nomem = 1;
+				continue;
+			}
 			names = nv;
 		}
 		if ((names[n] = strdup(de->d_name)) == NULL)
-			break;
-		n++;
+			nomem = 1;
+		else
+			n++;
+	}
+	if (nomem) {
+		/* A partial listing with counts would mislead: say so. */
+		(void)fprintf(stderr, "smtpfe: %s/: out of memory listing it\n",
+		    dir);
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		(void)closedir(d);
+		return -1;
 	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), queue_name_cmp);

@@ -24,15 +24,15 @@
  *     was never tried has its write time there, so it is due at once.
  *   - after a temporary failure at NOW the mtime is set (futimens on the
  *     locked descriptor, atime untouched) to NOW + clamp(NOW - Arrived,
- *     RETRY_MIN, RETRY_MAX), but never past Arrived + retry_max_age, so
+ *     RETRY_MIN, SPOOL_RETRY_MAX), but never past Arrived + retry_max_age, so
  *     that the last attempt happens at the deadline.  Because the wait
  *     equals the age, the intervals roughly double (5, 5, 10, 20, 40 min,
  *     then hourly) without an attempt counter.
  *   - a temporary failure at or after Arrived + retry_max_age moves the
  *     message to failed/.
- *   - a file whose mtime lies more than RETRY_MAX in the future was not
+ *   - a file whose mtime lies more than SPOOL_RETRY_MAX in the future was not
  *     set by us (or the clock went back): it is treated as due.
- *   - "due" allows CLOCK_SLACK: a file system may stamp a file we just
+ *   - "due" allows SPOOL_CLOCK_SLACK: a file system may stamp a file we just
  *     wrote a second or more ahead of time() (measured here: 53 files in
  *     20000 under gVisor; NFS servers have clocks of their own), and a
  *     new message must not wait for the next run because of that.
@@ -77,11 +77,6 @@
 #define ENVELOPE_MAX		((ENVELOPE_RCPT_MAX + 8) * ENVELOPE_LINE_MAX)
 /* Our choice (as Postfix's minimal_backoff_time): the first back-off. */
 #define RETRY_MIN		300
-/* Our choice: the longest back-off. */
-#define RETRY_MAX		3600
-/* Our choice: how far ahead of time() a file's mtime may be and still be
- * due (far below RETRY_MIN, so a back-off is never cut short by it). */
-#define CLOCK_SLACK		60
 /* Our choice: seconds sendmail may spend on one message before SIGTERM
  * (Postfix's command_time_limit is 1000 s; a local submission of the
  * largest message takes seconds); SIGKILL follows KILL_GRACE later. */
@@ -844,7 +839,7 @@ runner_defer(int fd, const char *name, const char *id,
 		    "moved to failed/", id, conf->retry_max_age);
 		return runner_fail(name, id) == -1;
 	}
-	wait = age < RETRY_MIN ? RETRY_MIN : age > RETRY_MAX ? RETRY_MAX : age;
+	wait = age < RETRY_MIN ? RETRY_MIN : age > SPOOL_RETRY_MAX ? SPOOL_RETRY_MAX : age;
 	last = (long long)env->arrived + (long long)conf->retry_max_age;
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
@@ -886,8 +881,8 @@ runner_head(int fd)
 static int
 runner_due(time_t mtime, time_t now)
 {
-	return mtime <= now + CLOCK_SLACK ||
-	    mtime > now + RETRY_MAX + CLOCK_SLACK;
+	return mtime <= now + SPOOL_CLOCK_SLACK ||
+	    mtime > now + SPOOL_RETRY_MAX + SPOOL_CLOCK_SLACK;
 }
 
 /* runner_claim - lock new/NAME and check it is still ours and due */

@@ -138,6 +138,17 @@ tarpit(struct session *s)
 		continue;
 }
 
+/* timeout_reply - the 421 for a timeout, naming the limit that ran out */
+static const char *
+timeout_reply(const struct session *s)
+{
+	if (now_ms() >= s->io.session_end)
+		return "421 4.4.2 Session too long (session_timeout), closing "
+		    "connection";
+	return "421 4.4.2 Timeout waiting for the client (timeout), closing "
+	    "connection";
+}
+
 /*
  * reply - answer a command.  Every 5xx answer to a command is a client
  * error: it counts toward max_errors and is tarpitted; reaching the limit
@@ -154,8 +165,8 @@ reply(struct session *s, const char *text)
 	if (text[0] == '5' && s->nerrors >= s->conf->max_errors) {
 		session_log(s, LOG_NOTICE, "too many errors from %s (%llu, "
 		    "max_errors)", s->peer.text, s->nerrors);
-		netio_reply(&s->io, "421 4.7.0 Too many errors, closing "
-		    "connection");
+		netio_reply(&s->io, "421 4.7.0 Too many errors (max_errors), "
+		    "closing connection");
 		session_enter(s, ST_QUIT);
 	}
 }
@@ -262,9 +273,12 @@ cmd_ehlo(struct session *s, const char *arg)
 	if (s->conf->smtputf8)
 		netio_reply(&s->io, "250-SMTPUTF8");
 	netio_reply(&s->io, "250-ENHANCEDSTATUSCODES");
-	if (tls_offered() && !s->env.tls)
-		netio_reply(&s->io, "250-STARTTLS");
-	netio_reply(&s->io, "250 HELP");
+	/* SPEC's order: STARTTLS last, when it is offered. */
+	if (tls_offered() && !s->env.tls) {
+		netio_reply(&s->io, "250-HELP");
+		netio_reply(&s->io, "250 STARTTLS");
+	} else
+		netio_reply(&s->io, "250 HELP");
 }
 
 /* cmd_mail - MAIL FROM:<addr> [SIZE=n] [BODY=...] */
@@ -521,8 +535,7 @@ cmd_data(struct session *s, const char *arg)
 		    "queued", end == -1 ? "lost connection" : "timeout",
 		    s->peer.text);
 		if (end == -2)
-			netio_reply(&s->io, "421 4.4.2 Timeout, closing "
-			    "connection");
+			netio_reply(&s->io, timeout_reply(s));
 		session_enter(s, ST_QUIT);
 		return;
 	}
@@ -736,7 +749,8 @@ command_find(const char *line, const char **arg)
 /*
  * pipelining_refused - RFC 2920 section 3.1: a command that ends a group
  * (EHLO, HELO, DATA, VRFY, EXPN, NOOP) must be the last one before the
- * client waits.  Input already there when its reply is about to go out
+ * client waits; a client that was not offered PIPELINING (HELO, or no
+ * greeting yet) must wait after every command.  Input already there when its reply is about to go out
  * was sent before the client saw that reply; from a client that is not a
  * relay client it gets 554 instead, and the session ends (Postfix's
  * smtpd_forbid_unauth_pipelining).  A client that waited has sent nothing
@@ -749,8 +763,10 @@ pipelining_refused(struct session *s, const struct command *c)
 	struct netio *io = &s->io;
 	size_t n;
 
-	if (!c->group_end || s->relay || s->mode == SESSION_TEST ||
-	    !netio_pending(io))
+	/* Without EHLO's PIPELINING (HELO, or no greeting yet) every
+	 * command ends a group. */
+	if ((!c->group_end && s->esmtp) || s->relay ||
+	    s->mode == SESSION_TEST || !netio_pending(io))
 		return 0;
 	n = io->ilen - io->ipos;
 	str_escape(what, sizeof(what), io->ibuf + io->ipos,
@@ -784,8 +800,8 @@ session_command(struct session *s)
 	if (c->junk && ++s->njunk > s->conf->max_junk_commands) {
 		session_log(s, LOG_NOTICE, "too many NOOP/RSET/VRFY/HELP from "
 		    "%s (max_junk_commands)", s->peer.text);
-		netio_reply(&s->io, "421 4.7.0 Too many commands without mail, "
-		    "closing connection");
+		netio_reply(&s->io, "421 4.7.0 Too many commands without mail "
+		    "(max_junk_commands), closing connection");
 		session_enter(s, ST_QUIT);
 		return;
 	}
@@ -823,7 +839,7 @@ session_line(struct session *s)
 		break;
 	case LINE_TIMEOUT:
 		session_log(s, LOG_NOTICE, "timeout from %s", s->peer.text);
-		netio_reply(&s->io, "421 4.4.2 Timeout, closing connection");
+		netio_reply(&s->io, timeout_reply(s));
 		break;
 	}
 	session_enter(s, ST_QUIT);

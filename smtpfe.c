@@ -368,37 +368,12 @@ on_term(int sig)
 static int
 listen_on(const char *spec)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(spec, ':');
 	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	unsigned long long port;
 	socklen_t sslen;
-	size_t hlen;
 	int fd, one = 1;
 
-	if (colon == NULL || (hlen = (size_t)(colon - spec)) < 2 ||
-	    hlen >= sizeof(host) ||
-	    parse_number(colon + 1, 65535, &port) == -1 || port == 0)
+	if (hostport_parse(spec, &ss, &sslen) == -1)
 		return -1;
-	memcpy(host, spec, hlen);
-	host[hlen] = '\0';
-	memset(&ss, 0, sizeof(ss));
-	if (host[0] == '[' && host[hlen - 1] == ']') {
-		host[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
-			return -1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((unsigned short)port);
-		sslen = sizeof(*sin6);
-	} else {
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((unsigned short)port);
-		sslen = sizeof(*sin);
-	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;

@@ -7,6 +7,9 @@
 #ifndef SMTPFE_H
 #define SMTPFE_H
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <stddef.h>
 
 #define SMTPFE_VERSION		"2.0"
@@ -54,6 +57,12 @@ int	str_copy(char *, const char *, size_t);
 void	str_printable(char *, size_t, const char *, size_t);
 /* str_escape - copy peer text for a log line, control octets escaped */
 void	str_escape(char *, size_t, const char *, size_t);
+/* str_has_8bit - 1 when an octet of the text is outside ASCII */
+int	str_has_8bit(const char *, size_t);
+/* str_has_ctl - 1 when the text holds a C0 control octet or DEL */
+int	str_has_ctl(const char *, size_t);
+/* hostport_parse - "ADDR:PORT" or "[V6]:PORT" (numeric); 0, or -1 */
+int	hostport_parse(const char *, struct sockaddr_storage *, socklen_t *);
 /* ascii_lower - ASCII-only lower case, never locale-dependent */
 int	ascii_lower(int);
 /* str_casecmp - ASCII-only case-insensitive compare */

@@ -22,6 +22,8 @@
 #include "spool.h"
 
 static const char reply_nospace[] = "452 4.3.1 Insufficient system storage";
+static const char reply_minfree[] = "452 4.3.1 Insufficient system storage "
+    "(min_free_space)";
 static const char reply_ioerror[] = "451 4.3.0 Local error while queueing";
 
 /* spool_check_space - NULL, or the 452 reply when below min_free_space */
@@ -35,7 +37,7 @@ spool_check_space(const struct config *conf, unsigned long long need)
 		return reply_ioerror;
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
 	if (avail < conf->min_free_space || avail - conf->min_free_space < need)
-		return reply_nospace;
+		return reply_minfree;
 	return NULL;
 }
 

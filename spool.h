@@ -18,6 +18,17 @@
 /* Our choice: the hard ceiling on max_recipients, so the envelope is fixed. */
 #define ENVELOPE_RCPT_MAX	1000
 
+/*
+ * The runner keeps a message's next try in its mtime (runner.c); -p
+ * reads it back (queue.c).  Our choice: the longest back-off.  Our
+ * choice: how far ahead of time() an mtime may be and the message still
+ * due (file system clocks run ahead; far below the first back-off, so a
+ * back-off is never cut short by it).  An mtime further ahead than both
+ * was not set by the runner: due as well.
+ */
+#define SPOOL_RETRY_MAX		3600
+#define SPOOL_CLOCK_SLACK	60
+
 /* The envelope block of one spool file. */
 struct envelope {
 	char		 client[INET6_ADDRSTRLEN + 8];	/* address or "unknown" */

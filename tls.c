@@ -35,8 +35,10 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "netio.h"
 #include "tls.h"
 
 /* Our choice: the generated stunnel configuration, three paths and a
@@ -44,7 +46,7 @@
 #define TLS_CONF_MAX		(3 * PATH_MAX + 1024)
 /* Our choice: after the session ends, the wrapper has this long to send
  * the last reply and close_notify before it is stopped. */
-#define TLS_GRACE_S		10
+#define TLS_GRACE_MS		10000
 /* Our choice: what -n shows of the wrapper's complaints. */
 #define TLS_ERR_MAX		2048
 
@@ -94,10 +96,16 @@ tls_split(char *err, size_t len)
 		return -1;
 	}
 	tls_self[n] = '\0';
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
-	    (pid = fork()) == -1) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		(void)snprintf(err, len, "STARTTLS not offered: %s",
 		    strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		(void)snprintf(err, len, "STARTTLS not offered: %s",
+		    strerror(errno));
+		(void)close(sv[0]);
+		(void)close(sv[1]);
 		return -1;
 	}
 	if (pid == 0) {
@@ -246,11 +254,31 @@ tls_reap(pid_t pid)
 	return st;
 }
 
-/* tls_on_alarm - SIGALRM: only interrupts the parent's waitpid */
-static void
-tls_on_alarm(int sig)
+/*
+ * tls_wait - wait up to MS for PID to end; its pid, 0 when time ran out,
+ * -1 on error.  Clocks, not signal handlers: SIGCHLD is blocked and
+ * taken with sigtimedwait(2), so a child that ends at any moment, even
+ * before the wait begins, is seen at once.
+ */
+static pid_t
+tls_wait(pid_t pid, int *st, long long ms)
 {
-	(void)sig;
+	long long end = now_ms() + ms, left;
+	sigset_t set, old;
+	struct timespec ts;
+	pid_t r;
+
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &set, &old);
+	while ((r = waitpid(pid, st, WNOHANG)) == 0 &&
+	    (left = end - now_ms()) > 0) {
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		(void)sigtimedwait(&set, NULL, &ts);
+	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 /*
@@ -261,18 +289,11 @@ tls_on_alarm(int sig)
 static void
 tls_stop_wrapper(pid_t pid)
 {
-	struct sigaction sa;
 	int st = 0;
 	pid_t r;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = tls_on_alarm;	/* no SA_RESTART: waitpid gets EINTR */
-	(void)sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGALRM, &sa, NULL);
-	(void)alarm(TLS_GRACE_S);
-	r = waitpid(pid, &st, 0);
-	(void)alarm(0);
-	if (r == -1 && errno == EINTR) {
+	r = tls_wait(pid, &st, TLS_GRACE_MS);
+	if (r == 0) {
 		(void)kill(pid, SIGTERM);
 		st = tls_reap(pid);
 	} else if (r == -1)
@@ -516,7 +537,9 @@ tls_complaints(const char *text, char *out, size_t len)
 		nl = strchr(p, '\n');
 		if (nl == NULL)
 			nl = p + strlen(p);
-		if (strncmp(p, "[!]", 3) != 0 || off + 4 >= len)
+		/* "[!] text": a line shorter than that has no text. */
+		if (nl - p < 4 || strncmp(p, "[!]", 3) != 0 ||
+		    off + 4 >= len)
 			continue;
 		off += (size_t)snprintf(out + off, len - off, "%s%.*s",
 		    off > 0 ? "; " : "", (int)(nl - p - 4), p + 4);

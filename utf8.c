@@ -385,30 +385,6 @@ punycode_decode(const char *s, size_t len, uint32_t *out, size_t outmax)
 	return (long)o;
 }
 
-/* has_8bit - 1 when an octet of S is outside ASCII */
-static int
-has_8bit(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* has_ctl - 1 when S holds a control octet (NUL included) or DEL */
-static int
-has_ctl(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* to_points - decode a well-formed UTF-8 label into code points */
 static long
 to_points(const char *s, size_t len, uint32_t *cp, size_t max)
@@ -437,9 +413,9 @@ label_ascii(const char *s, size_t len, char *out, size_t outmax)
 	size_t i, room = outmax < IDN_LABEL_MAX ? outmax : IDN_LABEL_MAX;
 	long n, r;
 
-	if (len == 0 || has_ctl(s, len))
+	if (len == 0 || str_has_ctl(s, len))
 		return -1;
-	if (!has_8bit(s, len)) {
+	if (!str_has_8bit(s, len)) {
 		if (len > room)
 			return -1;
 		memcpy(out, s, len);

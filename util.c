@@ -4,6 +4,12 @@
  * Kept apart so that the pure modules (policy, mime) and the I/O modules
  * share one bounded number parser and one truncation-checked copy.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <string.h>
 
 #include "smtpfe.h"
@@ -111,6 +117,69 @@ str_escape(char *dst, size_t size, const char *src, size_t len)
 		o += n;
 	}
 	dst[o] = '\0';
+}
+
+/* str_has_8bit - 1 when an octet of S (LEN octets) is outside ASCII */
+int
+str_has_8bit(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* str_has_ctl - 1 when S holds a C0 control octet (NUL included) or DEL */
+int
+str_has_ctl(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * hostport_parse - "ADDR:PORT" or "[V6ADDR]:PORT", numeric only, port
+ * 1-65535: the -l listener and the SMTP hand-off's target.  0, or -1.
+ */
+int
+hostport_parse(const char *spec, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(spec, ':');
+	unsigned long long port;
+	size_t hlen;
+
+	if (colon == NULL || (hlen = (size_t)(colon - spec)) < 2 ||
+	    hlen >= sizeof(host) || parse_number(colon + 1, 65535, &port) == -1 ||
+	    port == 0)
+		return -1;
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
+			return -1;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((unsigned short)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((unsigned short)port);
+	*len = sizeof(*sin);
+	return 0;
 }
 
 /* ascii_lower - ASCII-only lower case, never locale-dependent */

@@ -731,7 +731,7 @@ START_TEST(test_replies)
 	mime_init(&m, &pol);
 	mime_feed(&m, msg, sizeof(msg) - 1);
 	ck_assert_str_eq(mime_verdict(&m),
-	    "554 5.4.6 Too many Received headers (mail loop?)");
+	    "554 5.4.6 Too many Received headers (max_received): mail loop?");
 }
 END_TEST
 

@@ -656,7 +656,7 @@ START_TEST(test_mail_size_text)
 
 	test_config(&conf);
 	ck_assert_str_eq(policy_mail(&conf, " FROM:<a@b.example> SIZE=1001",
-	    &m), "552 5.3.4 Message size exceeds fixed maximum message size");
+	    &m), "552 5.3.4 Message size exceeds max_message_size");
 	ck_assert_str_eq(policy_mail(&conf, " FROM:<a@b.example> SIZE=1 SIZE=1",
 	    &m), "501 5.5.4 Duplicate SIZE parameter");
 }

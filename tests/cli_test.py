@@ -274,6 +274,20 @@ def n_world_writable_dir(t):
 
 
 @test
+def n_spool_top_writable(t):
+    """The spool directory itself writable by others: whoever can write
+    there can swap new/ for forged messages."""
+    s = Setup(t)
+    os.chmod(s.spool, 0o777)
+    want_problems(s, 1, s.spool, "writable by group or others")
+    os.chmod(s.spool, 0o775)
+    want_problems(s, 1, s.spool, "0775")
+    os.chmod(s.spool, 0o755)
+    rc, out, err, _ = confcheck(s)
+    want_rc(rc, 0, out, err, "-n with the spool at 0755")
+
+
+@test
 def n_wrong_owner(t):
     needs_root()
     s = Setup(t)            # user = nobody

@@ -815,6 +815,27 @@ def pipelining_legitimate_groups(s):
 
 
 @test("main")
+def pipelining_helo_client_refused(s):
+    """A client that greeted with HELO was not offered PIPELINING: MAIL
+    and RCPT in one write get 554 5.5.0 at MAIL; the same client that
+    waits is served."""
+    c = s.session(src=NONRELAY)
+    c.helo()
+    c.send(b"MAIL FROM:<a@example.net>\r\nRCPT TO:<x@example.org>\r\n")
+    expect_554_closed(c, "MAIL with RCPT behind it after HELO")
+    c = s.session(src=NONRELAY)
+    c.helo()
+    c.cmd("MAIL FROM:<a@example.net>", 250, "2.1.0")
+    c.cmd("RCPT TO:<x@example.org>", 250, "2.1.5")
+    c.cmd("RSET", 250, "2.0.0")
+    c.quit()
+    # Before any greeting too: RSET with EHLO behind it.
+    c = s.session(src=NONRELAY)
+    c.send(b"RSET\r\nEHLO client.example\r\n")
+    expect_554_closed(c, "RSET with EHLO behind it before any greeting")
+
+
+@test("main")
 def pipelining_relay_client_exempt(s):
     """Relay clients (relay_networks) may pipeline past group ends."""
     c = s.session()

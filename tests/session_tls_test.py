@@ -147,8 +147,10 @@ def ehlo_offers_starttls(s):
     lines = ehlo_lines(r)
     if "STARTTLS" not in lines:
         fail("EHLO does not offer STARTTLS: %s" % lines)
-    if lines[-1] != "HELP":
-        fail("EHLO's last line is not HELP: %s" % lines)
+    want = ["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8",
+            "ENHANCEDSTATUSCODES", "HELP", "STARTTLS"]
+    if [ln.split()[0] for ln in lines[1:]] != want:
+        fail("EHLO keywords %s, SPEC's order: %s" % (lines[1:], want))
     c.quit()
 
 

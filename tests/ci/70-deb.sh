@@ -196,7 +196,9 @@ lintian -I -E --pedantic --show-overrides --fail-on none \
     "$W/source/smtpfe_${V1}.dsc" > "$W/lintian-source.out" 2>&1 || rc=$?
 sed 's/^/    /' "$W/lintian-source.out"
 [ "$rc" = 0 ] || die "lintian (source) failed (exit $rc)"
-if grep -E '^[EWIPX]: ' "$W/lintian-source.out"; then
+# Experimental tags (X:) on the source are shown, not judged: lintian
+# itself calls them unsettled, and they fire on prose and test data.
+if grep -E '^[EWIP]: ' "$W/lintian-source.out"; then
 	die "lintian (source): tags that are not overridden"
 fi
 rm -rf "$W/source"
