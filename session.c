@@ -354,13 +354,10 @@ static void
 explain_idn(struct session *s, const char *domain)
 {
 	char ace[IDN_DOMAIN_ACE_MAX + 1];
-	size_t i;
+	size_t len = strlen(domain);
 
-	for (i = 0; domain[i] != '\0'; i++)
-		if ((unsigned char)domain[i] >= 0x80)
-			break;
-	if (domain[i] == '\0' ||
-	    idn_domain_ascii(domain, strlen(domain), ace, sizeof(ace)) < 0)
+	if (!str_has_8bit(domain, len) ||
+	    idn_domain_ascii(domain, len, ace, sizeof(ace)) < 0)
 		return;
 	session_log(s, LOG_DEBUG, "domain %.255s is %.300s in A-label form "
 	    "(compared so with local_domains and recipients)", domain, ace);
@@ -391,13 +388,13 @@ cmd_rcpt(struct session *s, const char *arg)
 		return;
 	}
 	s->env.rcpt[s->env.nrcpt++] = a;
-	if (s->mode == SESSION_TEST)
+	if (s->mode == SESSION_TEST) {
 		explain_idn(s, a.domain);
-	if (s->mode == SESSION_TEST)
 		session_log(s, LOG_DEBUG, "recipient %s accepted: %s", a.path,
 		    a.literal || !domain_is_local(s->conf, a.domain) ?
 		    "relay client (relay_networks)" : "local domain "
 		    "(local_domains)");
+	}
 	session_enter(s, ST_RCPT);
 	netio_reply(&s->io, "250 2.1.5 Recipient ok");
 }
