@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 from harness import (HOSTNAME, SANITIZER, Client, Closed, Fail,  # noqa: E402
                      Server, alloc_port, check_spool_file, dot_stuff, fail,
-                     pid_alive, proc_status, smtpfe_path, wait_gone)
+                     pid_alive, proc_status, rows, smtpfe_path, wait_gone)
 
 MAIN_MAX_SIZE = 100000
 MEM_LIMIT_KB = 2048             # VmHWM ceiling of a session child (no ASan)
@@ -75,23 +75,6 @@ def test(group):
 NONRELAY = "127.0.0.2"
 
 # -- helpers ------------------------------------------------------------------
-
-
-def rows(s, rows_, setup=(), src=None, per_session=2):
-    """Check (line, code, enh) rows, PER_SESSION rows per connection, so
-    that no session reaches the error tarpit.  SETUP lines must get 2xx."""
-    for i in range(0, len(rows_), per_session):
-        c = s.session(src=src)
-        c.ehlo()
-        for line in setup:
-            c.cmd(line, 250)
-        for line, code, enh in rows_[i:i + per_session]:
-            r = c.cmd(line, code, enh)
-            if r.code // 100 == 2:
-                c.cmd("RSET", 250, "2.0.0")
-                for line2 in setup:
-                    c.cmd(line2, 250)
-        c.quit()
 
 
 def send_data(c, data, end=b".\r\n"):

@@ -70,19 +70,8 @@ def test(group):
 
 
 def rows(s, rows_, setup=(), src=STRANGER, per_session=2):
-    """(line, code, enh) rows, PER_SESSION per connection (no tarpit)."""
-    for i in range(0, len(rows_), per_session):
-        c = s.session(src=src)
-        c.ehlo()
-        for line in setup:
-            c.cmd(line, 250)
-        for line, code, enh in rows_[i:i + per_session]:
-            r = c.cmd(line, code, enh)
-            if r.code // 100 == 2:
-                c.cmd("RSET", 250, "2.0.0")
-                for line2 in setup:
-                    c.cmd(line2, 250)
-        c.quit()
+    """harness.rows, from a stranger unless told otherwise."""
+    harness.rows(s, rows_, setup, src, per_session)
 
 
 def ehlo_lines(c):

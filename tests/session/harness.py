@@ -607,3 +607,20 @@ def check_spool_file(data, *, client, helo, sender, rcpts, body_lf, sid,
              "\n      expected %s\n      got      %s"
              % (sid, i, len(body_lf), len(body), _short(body_lf[max(0, i - 20):i + 40]),
                 _short(body[max(0, i - 20):i + 40])))
+
+
+def rows(s, rows_, setup=(), src=None, per_session=2):
+    """Check (line, code, enh) rows, PER_SESSION rows per connection, so
+    that no session reaches the error tarpit.  SETUP lines must get 2xx."""
+    for i in range(0, len(rows_), per_session):
+        c = s.session(src=src)
+        c.ehlo()
+        for line in setup:
+            c.cmd(line, 250)
+        for line, code, enh in rows_[i:i + per_session]:
+            r = c.cmd(line, code, enh)
+            if r.code // 100 == 2:
+                c.cmd("RSET", 250, "2.0.0")
+                for line2 in setup:
+                    c.cmd(line2, 250)
+        c.quit()
